@@ -1,0 +1,54 @@
+"""Every exception the package raises, in one place.
+
+Each subclasses a builtin so callers can catch broadly (``ValueError``,
+``RuntimeError``) or precisely, and carries structured attributes for logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+
+OnError = Literal["raise", "warn", "ignore"]
+"""What a memory failure does to the turn: re-raise it, log a warning and go on
+without memory (the default everywhere), or go on silently."""
+
+
+class Mem0LangGraphError(Exception):
+    """Base class of every error raised by ``mem0_langgraph``."""
+
+
+class ScopeError(Mem0LangGraphError, ValueError):
+    """A scope id (user, agent or session) is missing or malformed.
+
+    Attributes:
+        level: The scope level at fault (``"user"``, ``"agent"`` or ``"run"``).
+        key: The configuration key that was looked up.
+        available: The keys that were present in ``configurable`` and the runtime context.
+    """
+
+    def __init__(self, message: str, *, level: str, key: str, available: Iterable[str] = ()) -> None:
+        self.level = level
+        self.key = key
+        self.available = sorted(set(available))
+        super().__init__(message)
+
+
+class MemoryBackendError(Mem0LangGraphError, RuntimeError):
+    """The memory backend (mem0, Chroma, the embedder) failed during an operation.
+
+    Attributes:
+        operation: ``"search"``, ``"add"``, ``"delete"`` or ``"get_all"``.
+    """
+
+    def __init__(self, message: str, *, operation: str) -> None:
+        self.operation = operation
+        super().__init__(message)
+
+
+class InvalidMessageError(Mem0LangGraphError, ValueError):
+    """A message has no usable text (empty, whitespace only, or non-text blocks only)."""
+
+
+class WrongModeError(Mem0LangGraphError, TypeError):
+    """A sync method was called where only the async one works, or the reverse."""
