@@ -46,6 +46,9 @@ def _load_model(path: str) -> Any:
     # ~2.5x faster than with threads contending (measured, see NOTES-mem0.md).
     torch.set_num_threads(int(os.environ.get(_THREADS_ENV, "1")))
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # "Loading weights" bars on every start
 
     return SentenceTransformer(path, device="cpu")
 

@@ -22,7 +22,8 @@ _PUNCT = re.compile(r"[^\w\s']+", re.UNICODE)
 # carries nothing worth recalling for or storing.
 _TRIVIAL_WORDS = frozenset(
     """
-    hi hello hey heya hiya yo howdy greetings morning afternoon evening good night gm gn
+    hi hello hey heya hiya yo howdy greetings morning afternoon evening good night gm gn there
+    everyone folks guys again
     thanks thank thx ty tysm cheers appreciated appreciate much so very lot a you
     ok okay k kk okey sure fine great cool nice perfect awesome excellent lovely wonderful
     got it noted understood sounds makes sense right alright yes yeah yep yup no nope nah

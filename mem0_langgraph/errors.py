@@ -52,3 +52,29 @@ class InvalidMessageError(Mem0LangGraphError, ValueError):
 
 class WrongModeError(Mem0LangGraphError, TypeError):
     """A sync method was called where only the async one works, or the reverse."""
+
+
+_ON_ERROR_MODES = ("raise", "warn", "ignore")
+
+
+def check_on_error(on_error: str) -> OnError:
+    """Validate an ``on_error`` option, naming the allowed values."""
+    if on_error not in _ON_ERROR_MODES:
+        raise ValueError(f"on_error must be one of {list(_ON_ERROR_MODES)}, got {on_error!r}")
+    return on_error  # type: ignore[return-value]
+
+
+def handle_memory_error(on_error: OnError, exc: BaseException, what: str) -> str:
+    """Apply the ``on_error`` policy to a memory failure.
+
+    Re-raises for ``"raise"``; logs a warning for ``"warn"``; stays silent for
+    ``"ignore"``. Returns a one-line description for the turn's trace.
+    """
+    if on_error == "raise":
+        raise exc
+    text = f"{what} failed: {type(exc).__name__}: {exc}"
+    if on_error == "warn":
+        import logging
+
+        logging.getLogger("mem0_langgraph").warning("mem0-langgraph: %s; answering without memory", text)
+    return text

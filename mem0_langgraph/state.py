@@ -1,0 +1,65 @@
+"""Graph state: the messages plus this turn's recall, replaced every turn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.graph import MessagesState
+from typing_extensions import NotRequired, TypedDict
+
+RECALL_KEY = "recalled_memories"
+TRACE_KEY = "memory_trace"
+
+
+class RecalledMemory(TypedDict):
+    """A memory handed to the model this turn (JSON-safe, so any checkpointer stores it)."""
+
+    id: str
+    memory: str
+    score: float
+    created_at: str | None
+
+
+class LatencyMs(TypedDict, total=False):
+    gate: float
+    """Time the recall gate took."""
+    search: float
+    """Time the memory search took (0 when the gate said no)."""
+    store: float
+    """Time the store step added to the turn (the enqueue, not the write)."""
+
+
+class TurnTrace(TypedDict, total=False):
+    """What memory did this turn: kept in state and sent to callbacks as run metadata."""
+
+    recall: bool
+    """The gate's decision."""
+    score: float
+    """The gate's score."""
+    reason: str
+    """Why the gate decided so, or why recall was skipped."""
+    queries: list[str]
+    """Search queries run."""
+    memories: list[dict[str, Any]]
+    """``{"id", "score"}`` of each memory handed to the model."""
+    candidates: int
+    """Hits returned by the search before thresholds, dedup and budgets."""
+    stored: bool
+    """Whether the exchange was queued for storage."""
+    store_reason: str
+    """Why it was or was not stored."""
+    error: str
+    """A memory failure that the turn survived (``on_error="warn"`` / ``"ignore"``)."""
+    latency_ms: LatencyMs
+
+
+class MemoryState(MessagesState):
+    """State schema of `with_memory` graphs: ``messages`` plus this turn's recall.
+
+    ``recalled_memories`` and ``memory_trace`` have no reducer: each turn's
+    recall replaces the last one, so recalled text never accumulates in the
+    checkpointed history, and never enters ``messages``.
+    """
+
+    recalled_memories: NotRequired[list[RecalledMemory]]
+    memory_trace: NotRequired[TurnTrace]
