@@ -67,6 +67,11 @@ def embedded_config(
     """The mem0 config dict of the embedded default (Chroma + local MiniLM + SQLite)."""
     from mem0_langgraph._embedding import EMBEDDING_DIMS, shared_embeddings
 
+    embeddings = shared_embeddings()
+    # Load the model now, in the caller's thread. Loading it lazily in the background
+    # writer can fall on interpreter shutdown, when imports that register exit hooks
+    # (joblib via sentence-transformers) fail and the exit flush would lose the write.
+    embeddings.model  # noqa: B018
     llm_config: dict[str, Any] = {"api_key": api_key or _OFFLINE_KEY}
     if api_key:
         llm_config["model"] = llm_model or os.environ.get(LLM_MODEL_ENV) or DEFAULT_LLM_MODEL
@@ -76,7 +81,7 @@ def embedded_config(
         "vector_store": {"provider": "chroma", "config": {"collection_name": collection,
                                                           "path": str(directory / "chroma")}},
         "embedder": {"provider": "langchain",
-                     "config": {"model": shared_embeddings(), "embedding_dims": EMBEDDING_DIMS}},
+                     "config": {"model": embeddings, "embedding_dims": EMBEDDING_DIMS}},
         "llm": {"provider": "openai", "config": llm_config},
         "history_db_path": str(directory / "history.db"),
     }
