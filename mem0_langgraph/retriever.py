@@ -1,0 +1,130 @@
+"""`Mem0Retriever`: mem0 memories as LangChain `Document`s, for LCEL chains.
+
+A retriever is asked explicitly, so it is not gated: every query searches. It
+returns at most ``k`` memories of one scope scoring at least ``min_score``, as
+``Document(page_content=memory text, metadata={id, score, created_at, scope})``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForRetrieverRun, CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import Field
+
+from mem0_langgraph._steps import Steps, call, run_async, run_sync
+from mem0_langgraph.backend import MemoryBackend, MemoryHit, as_backend
+from mem0_langgraph.errors import OnError, ScopeError, handle_memory_error
+
+_SCOPE_KEYS = ("user_id", "agent_id", "run_id")
+
+
+class Mem0Retriever(BaseRetriever):
+    """Search one scope's mem0 memories; ungated, sync and async.
+
+    The scope is the ids you set: a memory must match all of them. For per-request
+    scopes, make a field configurable:
+    ``retriever.configurable_fields(user_id=ConfigurableField(id="user_id"))``.
+
+    Attributes:
+        memory: A mem0 ``Memory`` / ``MemoryClient``, a mem0 config dict, a `MemoryBackend`,
+            or None for the embedded offline default (`create_memory`).
+        user_id: Only this user's memories. Default None.
+        agent_id: Only this agent's memories. Default None.
+        run_id: Only this session's memories. Default None. At least one id is required.
+        k: Most documents returned. Default 4.
+        min_score: Hits scoring lower are dropped, in the backend's units (see `Recaller`).
+            Default 0.4.
+        on_error: ``"warn"`` (default): log and return no documents; ``"raise"``
+            (`MemoryBackendError`); ``"ignore"``.
+
+    Example:
+        >>> from mem0_langgraph.backend import MemoryHit
+        >>> class TwoFacts:  # any MemoryBackend; the real one is mem0 (see create_memory)
+        ...     def search(self, query, *, filters, limit):
+        ...         return [MemoryHit(id="m1", text="User is vegetarian", score=0.9, created_at="2026-11-01"),
+        ...                 MemoryHit(id="m2", text="User likes jazz", score=0.1)][:limit]
+        ...     async def asearch(self, query, *, filters, limit): return self.search(query, filters=filters, limit=limit)
+        ...     def add(self, messages, *, ids, metadata=None): return []
+        ...     async def aadd(self, messages, *, ids, metadata=None): return []
+        ...     def get_all(self, *, filters, limit=100): return []
+        ...     async def aget_all(self, *, filters, limit=100): return []
+        ...     def delete_all(self, *, ids): pass
+        ...     async def adelete_all(self, *, ids): pass
+        >>> retriever = Mem0Retriever(memory=TwoFacts(), user_id="alice", min_score=0.5)
+        >>> docs = retriever.invoke("what do I eat?")
+        >>> [(d.page_content, d.metadata) for d in docs]
+        [('User is vegetarian', {'id': 'm1', 'score': 0.9, 'created_at': '2026-11-01', 'scope': {'user_id': 'alice'}})]
+    """
+
+    memory: Any = None
+    user_id: str | None = None
+    agent_id: str | None = None
+    run_id: str | None = None
+    k: int = Field(default=4, ge=1)
+    min_score: float = 0.4
+    on_error: OnError = "warn"
+
+    def __init__(self, **data: Any) -> None:
+        """Normalise the backend once.
+
+        Raises:
+            ScopeError: None of ``user_id``, ``agent_id``, ``run_id`` is set.
+        """
+        super().__init__(**data)
+        # Checked after pydantic's validation, so a ScopeError reaches the caller as itself.
+        if not self._filters():
+            raise ScopeError("Mem0Retriever needs at least one of user_id, agent_id, run_id",
+                             level="user", key="user_id")
+        self.memory = as_backend(self.memory)  # copies (configurable fields) share the backend
+
+    @property
+    def backend(self) -> MemoryBackend:
+        """The `MemoryBackend` searched."""
+        return self.memory
+
+    def _filters(self) -> dict[str, str]:
+        return {key: value for key in _SCOPE_KEYS if (value := getattr(self, key)) is not None}
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        try:
+            return run_sync(self._steps(query))
+        except Exception as exc:  # memory must not take the chain down; on_error decides
+            return self._failed(exc)
+
+    async def _aget_relevant_documents(self, query: str, *,
+                                       run_manager: AsyncCallbackManagerForRetrieverRun) -> list[Document]:
+        try:
+            return await run_async(self._steps(query))
+        except Exception as exc:  # memory must not take the chain down; on_error decides
+            return self._failed(exc)
+
+    def _steps(self, query: str) -> Steps[list[Document]]:
+        filters = self._filters()
+        if not query.strip():
+            return []
+        hits = yield call(self.backend.search, self.backend.asearch, query, filters=filters, limit=self.k)
+        return self._documents(hits, filters)
+
+    def _failed(self, exc: Exception) -> list[Document]:
+        handle_memory_error(self.on_error, exc, "memory retrieval")
+        return []
+
+    def _documents(self, hits: list[MemoryHit], filters: dict[str, str]) -> list[Document]:
+        kept = sorted((h for h in hits if h.score >= self.min_score), key=lambda h: h.score, reverse=True)
+        return [
+            Document(
+                id=h.id,
+                page_content=h.text,
+                metadata={
+                    "id": h.id,
+                    "score": h.score,
+                    "created_at": h.created_at,
+                    # The ids the backend stored with the memory, else the ones searched for.
+                    "scope": {k: str(h.metadata[k]) for k in _SCOPE_KEYS if h.metadata.get(k)} or dict(filters),
+                },
+            )
+            for h in kept[: self.k]
+        ]
