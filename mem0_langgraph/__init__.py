@@ -12,8 +12,13 @@ Public API:
     MemoryBackend / Mem0Backend: the backend interface and its mem0 adapter.
     BackgroundWriter / SyncWriter / MemoryWriter: how writes reach the backend; flush_all.
     render_memories: the memory system message; EchoChatModel: offline stand-in LLM.
+    Mem0Middleware: recall-before / store-after middleware for langchain.agents.create_agent.
+    Mem0Memory: gated memory for classic chains (langchain_classic BaseMemory; loaded lazily).
+    Mem0Retriever: ungated retriever returning memories as Documents, for LCEL chains.
     Errors: ScopeError, MemoryBackendError, InvalidMessageError, Mem0LangGraphError.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from mem0_langgraph.backend import Mem0Backend, MemoryBackend, MemoryHit
 from mem0_langgraph.echo_model import EchoChatModel
@@ -21,13 +26,18 @@ from mem0_langgraph.errors import InvalidMessageError, Mem0LangGraphError, Memor
 from mem0_langgraph.factory import create_memory
 from mem0_langgraph.gate import AlwaysRecall, NeverRecall, RecallDecision, RecallGate
 from mem0_langgraph.graph import with_memory
+from mem0_langgraph.middleware import Mem0Middleware
 from mem0_langgraph.recall import RecallNode, Recaller
 from mem0_langgraph.render import render_memories
+from mem0_langgraph.retriever import Mem0Retriever
 from mem0_langgraph.rule_gate import RuleGate
 from mem0_langgraph.scopes import Scope, ScopeConfig
 from mem0_langgraph.state import MemoryState
 from mem0_langgraph.store import StoreNode, Storer
 from mem0_langgraph.writer import BackgroundWriter, MemoryWriter, SyncWriter, flush_all
+
+if TYPE_CHECKING:
+    from mem0_langgraph.classic_memory import Mem0Memory
 
 __all__ = [
     "AlwaysRecall",
@@ -36,6 +46,9 @@ __all__ = [
     "InvalidMessageError",
     "Mem0Backend",
     "Mem0LangGraphError",
+    "Mem0Memory",
+    "Mem0Middleware",
+    "Mem0Retriever",
     "MemoryBackend",
     "MemoryBackendError",
     "MemoryHit",
@@ -58,3 +71,13 @@ __all__ = [
     "render_memories",
     "with_memory",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Mem0Memory subclasses langchain_classic's BaseMemory: importing it eagerly would make
+    # every `import mem0_langgraph` load langchain_classic (an optional extra, and slow).
+    if name == "Mem0Memory":
+        from mem0_langgraph.classic_memory import Mem0Memory
+
+        return Mem0Memory
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,222 @@
+"""`Mem0Memory`: gated mem0 memory for classic LangChain chains (``langchain_classic``).
+
+A thin adapter over `Recaller` and `Storer` with the ``BaseMemory`` interface,
+for ``ConversationChain``, ``LLMChain`` and friends. Classic chains have no run
+config, so the scope is set on the memory object itself (``user_id``,
+``agent_id``, ``run_id``). Like ``ZepMemory``, it reads the input from
+``input_key`` (or the single non-memory input) and the answer from
+``output_key`` (or the single output).
+
+This module imports ``langchain_classic`` (``pip install "mem0-langgraph[classic]"``);
+``mem0_langgraph`` loads it only when ``Mem0Memory`` is first used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
+from pydantic import PrivateAttr
+
+try:
+    from langchain_classic.base_memory import BaseMemory
+    from langchain_classic.memory.utils import get_prompt_input_key
+except ImportError as exc:  # an optional integration: name the extra that provides it
+    raise ImportError('Mem0Memory needs langchain-classic: pip install "mem0-langgraph[classic]"') from exc
+
+from mem0_langgraph.backend import MemoryBackend, as_backend
+from mem0_langgraph.errors import OnError
+from mem0_langgraph.recall import RecallResult, Recaller
+from mem0_langgraph.render import DEFAULT_MEMORY_PROMPT, render_memories
+from mem0_langgraph.scopes import ScopeConfig
+from mem0_langgraph.store import Storer
+
+
+class Mem0Memory(BaseMemory):
+    """Gated long-term memory for classic chains, on mem0.
+
+    ``load_memory_variables`` runs the recall gate on the chain's input and, when
+    it fires, searches this scope's memories; the result is one quoted memory
+    block (a string, or a list with one ``SystemMessage`` when
+    ``return_messages=True``), empty when there is nothing to recall.
+    ``save_context`` stores the exchange (in the background by default; call
+    `flush` before reading back in the same process).
+
+    Attributes:
+        memory: A mem0 ``Memory`` / ``MemoryClient``, a mem0 config dict, a `MemoryBackend`,
+            or None for the embedded offline default (`create_memory`).
+        user_id: The user whose memories are read and written. Required by the default scopes.
+        agent_id: The agent id, when memories are kept per agent. Default None.
+        run_id: The session id; stored exchanges are tagged with it. Default None.
+        memory_key: The chain input variable the memories fill. Default ``"history"``.
+        input_key: The input holding the user's message. Default: the single input
+            that is not a memory variable.
+        output_key: The output holding the answer. Default: the single output, else ``"output"``.
+        return_messages: Return a list of messages instead of a string. Default False.
+        gate: The recall gate. Default `RuleGate`.
+        scopes: Which levels are written and searched. Default `ScopeConfig()`: writes are
+            tagged user + session, recall searches all of the user's memories.
+        top_k, search_k, min_score, max_tokens: Recall limits (see `Recaller`).
+        writer, sync_store, write_policy, store_roles: Store options (see `Storer`).
+        on_error: ``"warn"`` (default): log and go on without memory; ``"raise"``; ``"ignore"``.
+            Applies to recall and store; `clear` always raises.
+        memory_prompt: The framing sentence of the memory block.
+
+    Example:
+        >>> from mem0_langgraph.backend import MemoryHit
+        >>> class ListBackend:  # any MemoryBackend; the real one is mem0 (see create_memory)
+        ...     def __init__(self): self.rows = []
+        ...     def search(self, query, *, filters, limit):
+        ...         return [MemoryHit(id=str(i), text=m["content"], score=0.9) for i, m in enumerate(self.rows)]
+        ...     async def asearch(self, query, *, filters, limit): return self.search(query, filters=filters, limit=limit)
+        ...     def add(self, messages, *, ids, metadata=None): self.rows.extend(messages); return []
+        ...     async def aadd(self, messages, *, ids, metadata=None): return self.add(messages, ids=ids)
+        ...     def get_all(self, *, filters, limit=100): return []
+        ...     async def aget_all(self, *, filters, limit=100): return []
+        ...     def delete_all(self, *, ids): self.rows.clear()
+        ...     async def adelete_all(self, *, ids): self.delete_all(ids=ids)
+        >>> memory = Mem0Memory(memory=ListBackend(), user_id="alice", store_roles=("user",), sync_store=True)
+        >>> memory.memory_variables
+        ['history']
+        >>> memory.save_context({"input": "I'm vegetarian"}, {"output": "Noted!"})
+        >>> print(memory.load_memory_variables({"input": "What should I cook tonight?"})["history"])
+        Memories from earlier conversations with this user, ...
+        <memories>
+        - [undated] "I'm vegetarian"
+        </memories>
+        >>> memory.load_memory_variables({"input": "thanks!"})  # the gate says no: no search
+        {'history': ''}
+        >>> memory.clear()  # deletes this user's memories in the backend
+        >>> memory.load_memory_variables({"input": "What should I cook tonight?"})
+        {'history': ''}
+    """
+
+    memory: Any = None
+    user_id: str | None = None
+    agent_id: str | None = None
+    run_id: str | None = None
+    memory_key: str = "history"
+    input_key: str | None = None
+    output_key: str | None = None
+    return_messages: bool = False
+    gate: Any = None
+    scopes: Any = None
+    top_k: int = 5
+    search_k: int = 20
+    min_score: float = 0.4
+    max_tokens: int = 400
+    writer: Any = None
+    sync_store: bool = False
+    write_policy: Any = None
+    store_roles: Sequence[str] = ("user", "assistant")
+    on_error: OnError = "warn"
+    memory_prompt: str = DEFAULT_MEMORY_PROMPT
+
+    _recaller: Recaller = PrivateAttr()
+    _storer: Storer = PrivateAttr()
+    _config: RunnableConfig = PrivateAttr()
+
+    def __init__(self, **data: Any) -> None:
+        """Build the shared backend, recaller and storer; check the scope now, not at the first turn.
+
+        Raises:
+            ScopeError: A required scope id (``user_id`` by default) is missing or malformed.
+        """
+        super().__init__(**data)
+        # Set up after pydantic's validation, so a ScopeError reaches the caller as itself.
+        backend: MemoryBackend = as_backend(self.memory)
+        self.memory = backend  # copies of this object (configurable fields) share the backend
+        self.scopes = self.scopes or ScopeConfig()
+        ids = {self.scopes.user_key: self.user_id, self.scopes.agent_key: self.agent_id,
+               self.scopes.run_key: self.run_id}
+        self._config = {"configurable": {k: v for k, v in ids.items() if v is not None}}
+        self.scopes.resolve(self._config)  # raises ScopeError naming the missing id
+        self._recaller = Recaller(backend, gate=self.gate, scopes=self.scopes, top_k=self.top_k,
+                                  search_k=self.search_k, min_score=self.min_score,
+                                  max_tokens=self.max_tokens, recent_window=0, on_error=self.on_error)
+        self._storer = Storer(backend, scopes=self.scopes, writer=self.writer, sync=self.sync_store,
+                              policy=self.write_policy, roles=self.store_roles, on_error=self.on_error)
+
+    @property
+    def memory_variables(self) -> list[str]:
+        """The one chain input this memory fills: ``[memory_key]``."""
+        return [self.memory_key]
+
+    # -- recall --------------------------------------------------------------
+    def load_memory_variables(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Recall for the chain's input: ``{memory_key: text or messages}``, empty when the gate says no."""
+        return self._variables(self._recaller.recall(self._question(inputs), self._config))
+
+    async def aload_memory_variables(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Async twin of `load_memory_variables`."""
+        return self._variables(await self._recaller.arecall(self._question(inputs), self._config))
+
+    def _question(self, inputs: dict[str, Any]) -> list[BaseMessage]:
+        key = self.input_key or get_prompt_input_key(inputs, self.memory_variables)
+        return [_as_message(inputs[key], HumanMessage)]
+
+    def _variables(self, result: RecallResult) -> dict[str, Any]:
+        note = render_memories(result.memories, prompt=self.memory_prompt)
+        if self.return_messages:
+            return {self.memory_key: [note] if note is not None else []}
+        return {self.memory_key: note.content if note is not None else ""}
+
+    # -- store ---------------------------------------------------------------
+    def save_context(self, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
+        """Store the exchange (the input and the answer) under this scope."""
+        self._storer.store(self._exchange(inputs, outputs), self._config)
+
+    async def asave_context(self, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
+        """Async twin of `save_context`."""
+        await self._storer.astore(self._exchange(inputs, outputs), self._config)
+
+    def _exchange(self, inputs: dict[str, Any], outputs: dict[str, Any]) -> list[BaseMessage]:
+        human = self._question(inputs)[0]
+        if self.output_key is not None:
+            out_key = self.output_key
+        elif len(outputs) == 1:
+            out_key = next(iter(outputs))
+        elif "output" in outputs:
+            out_key = "output"
+        else:
+            raise ValueError(f"Mem0Memory got several outputs {sorted(outputs)}; set output_key= to the answer's key")
+        return [human, _as_message(outputs[out_key], AIMessage)]
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every queued write is done; False on timeout."""
+        return self._storer.flush(timeout)
+
+    async def aflush(self, timeout: float | None = None) -> bool:
+        """Async twin of `flush`."""
+        return await self._storer.aflush(timeout)
+
+    # -- clear ---------------------------------------------------------------
+    def clear(self) -> None:
+        """Delete every memory this object can recall. Destructive and permanent.
+
+        With the default scopes that is ALL of ``user_id``'s memories (from every
+        session and app sharing the store), not only this conversation's. Pending
+        writes are flushed first, so none lands after the clear. Failures always
+        raise `MemoryBackendError`, whatever ``on_error`` says.
+        """
+        self._storer.flush()
+        self._recaller.backend.delete_all(ids=self._clear_ids())
+
+    async def aclear(self) -> None:
+        """Async twin of `clear`. Destructive and permanent."""
+        await self._storer.aflush()
+        await self._recaller.backend.adelete_all(ids=self._clear_ids())
+
+    def _clear_ids(self) -> dict[str, str]:
+        return self.scopes.search_filters(self.scopes.resolve(self._config))
+
+
+def _as_message(value: Any, cls: type[BaseMessage]) -> BaseMessage:
+    """A chain value as a message: messages pass through, strings and content blocks are wrapped."""
+    if isinstance(value, BaseMessage):
+        return value
+    if isinstance(value, (str, list)):
+        return cls(content=value)
+    return cls(content=str(value))
