@@ -178,3 +178,27 @@ def test_memories_survive_a_process_restart(tmp_path) -> None:
     second = env_run("t2", "Do you remember my blood type?")
     assert second.returncode == 0, second.stderr
     assert any("O negative" in m for m in json.loads(second.stdout.strip().splitlines()[-1]))
+
+
+def test_scope_from_langgraph_runtime_context(backend, user_id) -> None:
+    from dataclasses import dataclass
+
+    @dataclass
+    class Context:
+        user_id: str
+
+    backend.add([{"role": "user", "content": "My hometown is Braga."}], ids={"user_id": user_id})
+    graph = with_memory(EchoChatModel(), memory=backend, sync_store=True, context_schema=Context).compile()
+    out = graph.invoke({"messages": [HumanMessage("Do you remember my hometown?")]}, context=Context(user_id=user_id))
+    assert any("Braga" in m["memory"] for m in out["recalled_memories"])
+
+
+async def test_user_supplied_async_memory(data_dir, user_id) -> None:
+    from mem0_langgraph import create_memory
+
+    amemory = create_memory(data_dir=data_dir, collection="tests-async", async_mode=True)
+    graph = with_memory(EchoChatModel(), memory=amemory, sync_store=True).compile()
+    config = {"configurable": {"user_id": user_id, "thread_id": "x"}}
+    await graph.ainvoke({"messages": [HumanMessage("I keep bees on my balcony.")]}, config)
+    out = graph.invoke({"messages": [HumanMessage("Remember my hobby on the balcony?")]}, config)  # sync over async
+    assert any("bees" in m["memory"] for m in out["recalled_memories"])
