@@ -42,7 +42,9 @@ class Mem0Memory(BaseMemory):
     block (a string, or a list with one ``SystemMessage`` when
     ``return_messages=True``), empty when there is nothing to recall.
     ``save_context`` stores the exchange (in the background by default; call
-    `flush` before reading back in the same process).
+    `flush` before reading back in the same process). Each object with the
+    default writer gets its own writer thread at its first write: when you make
+    one per session, share one ``writer=BackgroundWriter(backend)`` between them.
 
     Attributes:
         memory: A mem0 ``Memory`` / ``MemoryClient``, a mem0 config dict, a `MemoryBackend`,

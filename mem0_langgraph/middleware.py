@@ -30,6 +30,7 @@ from langchain.agents.middleware.types import (
 )
 from langchain_core.messages import BaseMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.config import get_config
 from typing_extensions import NotRequired, TypedDict
 
 from mem0_langgraph._node import aemit_trace, emit_trace
@@ -54,7 +55,7 @@ class TurnMemory(TypedDict):
     """What `Mem0Middleware` recalled for one user turn (JSON-safe, checkpointable)."""
 
     turn: str
-    """Id of the newest human message when recall ran ("" when there was none)."""
+    """The newest human message when recall ran: its id and a digest of its text ("" when none)."""
     memories: list[RecalledMemory]
     """The memories added to every model call of that turn."""
 
@@ -230,10 +231,10 @@ def _turn(state: Any) -> tuple[list[BaseMessage], str | None]:
         key = ""
     else:
         human = messages[idx]
-        # Agent state always has message ids; a hand-built state may not, so fall back
-        # to a stable digest of position and text.
+        # The id names the turn (a hand-built state may have none: use the position);
+        # the text digest makes an edited message a new turn.
         digest = hashlib.sha1(message_text(human).encode()).hexdigest()[:16]
-        key = human.id or f"{idx}:{digest}"
+        key = f"{human.id or idx}:{digest}"
     previous = state.get(TURN_KEY)
     if previous is not None and previous.get("turn") == key:
         return messages, None
@@ -269,8 +270,6 @@ def _merge_system(base: SystemMessage | None, note: SystemMessage) -> SystemMess
 
 def _run_config() -> RunnableConfig | None:
     """The config of the graph run we are in, or None when a hook is called directly."""
-    from langgraph.config import get_config
-
     try:
         return get_config()
     except RuntimeError:  # outside a runnable context (a unit test calling a hook): no config

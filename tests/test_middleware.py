@@ -359,7 +359,12 @@ def test_hooks_with_plain_dict_state(backend, user_id) -> None:
     assert request.system_message is base  # the original request is untouched
 
     state["messages"] = [*state["messages"], AIMessage("Try a lentil soup."), HumanMessage("And for lunch?")]
-    assert mw.before_model(state, runtime) is not None and gate.calls == 2  # a new turn recalls again
+    update = mw.before_model(state, runtime)
+    assert update is not None and gate.calls == 2  # a new turn recalls again
+    state.update(update)
+    assert mw.before_model(state, runtime) is None
+    state["messages"][-1] = HumanMessage("And for breakfast?")  # the user edited the message
+    assert mw.before_model(state, runtime) is not None and gate.calls == 3
 
 
 def test_docstring_examples_run() -> None:
