@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from langchain_classic.chains import ConversationChain, LLMChain
+from langchain_core._api import suppress_langchain_deprecation_warning
 from langchain_core.messages import SystemMessage
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
@@ -24,9 +25,6 @@ from tests.conftest import CountingBackend
 
 FACT = "I'm vegetarian and allergic to peanuts."
 DINNER = "Can you suggest something I could cook for dinner tonight?"
-# Classic chains are deprecated upstream; these tests use them on purpose.
-pytestmark = pytest.mark.filterwarnings("ignore::langchain_core._api.deprecation.LangChainDeprecationWarning")
-
 IMAGE_ONLY = [{"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]
 
 
@@ -63,18 +61,22 @@ class BrokenMem0:
         return getattr(self.inner, name)
 
 
+def conversation(memory: Mem0Memory) -> ConversationChain:
+    with suppress_langchain_deprecation_warning():  # classic chains are deprecated upstream; used on purpose
+        return ConversationChain(llm=EchoChatModel(), memory=memory)
+
+
 def stored(backend: Mem0Backend, user_id: str) -> list[str]:
     return [h.text for h in backend.get_all(filters={"user_id": user_id})]
 
 
 def test_conversation_chain_end_to_end(backend, user_id) -> None:
     memory = Mem0Memory(memory=backend, user_id=user_id, run_id="monday", sync_store=True)
-    chain = ConversationChain(llm=EchoChatModel(), memory=memory)
+    chain = conversation(memory)
     chain.invoke({"input": FACT})
     assert FACT in stored(backend, user_id)  # save_context ran through the Storer
 
-    later = ConversationChain(llm=EchoChatModel(),
-                              memory=Mem0Memory(memory=backend, user_id=user_id, run_id="tuesday"))
+    later = conversation(Mem0Memory(memory=backend, user_id=user_id, run_id="tuesday"))
     out = later.invoke({"input": DINNER})
     assert "<memories>" in out["history"] and "vegetarian" in out["history"]
     assert "vegetarian" in out["response"]  # the memory was in the prompt the model got
@@ -89,7 +91,8 @@ def test_llm_chain_with_messages(backend, user_id) -> None:
     prompt = ChatPromptTemplate.from_messages([MessagesPlaceholder("memories"), ("human", "{question}")])
     memory = Mem0Memory(memory=backend, user_id=user_id, memory_key="memories", input_key="question",
                         return_messages=True, sync_store=True)
-    chain = LLMChain(llm=EchoChatModel(), prompt=prompt, memory=memory)
+    with suppress_langchain_deprecation_warning():
+        chain = LLMChain(llm=EchoChatModel(), prompt=prompt, memory=memory)
     out = chain.invoke({"question": DINNER})
     [note] = out["memories"]
     assert isinstance(note, SystemMessage) and note.id == MEMORY_MESSAGE_ID
@@ -108,7 +111,7 @@ async def test_async_chain(backend, user_id) -> None:
     backend.add([{"role": "user", "content": FACT}], ids={"user_id": user_id})
     gate = CountingGate(RuleGate())
     memory = Mem0Memory(memory=backend, user_id=user_id, run_id="async", gate=gate)
-    chain = ConversationChain(llm=EchoChatModel(), memory=memory)
+    chain = conversation(memory)
     out = await chain.ainvoke({"input": DINNER})
     assert "vegetarian" in out["response"]
     assert gate.async_calls == 1 and gate.calls == 0
@@ -154,7 +157,7 @@ def test_failing_backend(memory, user_id, caplog) -> None:
         loud.save_context({"input": FACT}, {"output": "Noted."})
 
     quiet = Mem0Memory(memory=broken, user_id=user_id, gate=AlwaysRecall(), sync_store=True)
-    chain = ConversationChain(llm=EchoChatModel(), memory=quiet)
+    chain = conversation(quiet)
     with caplog.at_level(logging.WARNING, logger="mem0_langgraph"):
         out = chain.invoke({"input": DINNER})  # the chain still answers
     assert out["response"].startswith("[offline echo model]") and out["history"] == ""
