@@ -28,6 +28,7 @@ except ImportError as exc:  # an optional integration: name the extra that provi
 
 from mem0_langgraph.backend import MemoryBackend, as_backend
 from mem0_langgraph.errors import OnError
+from mem0_langgraph.options import MemoryOptions, build_components
 from mem0_langgraph.recall import RecallResult, Recaller
 from mem0_langgraph.render import DEFAULT_MEMORY_PROMPT, render_memories
 from mem0_langgraph.scopes import ScopeConfig
@@ -135,11 +136,10 @@ class Mem0Memory(BaseMemory):
                self.scopes.run_key: self.run_id}
         self._config = {"configurable": {k: v for k, v in ids.items() if v is not None}}
         self.scopes.resolve(self._config)  # raises ScopeError naming the missing id
-        self._recaller = Recaller(backend, gate=self.gate, scopes=self.scopes, top_k=self.top_k,
-                                  search_k=self.search_k, min_score=self.min_score,
-                                  max_tokens=self.max_tokens, recent_window=0, on_error=self.on_error)
-        self._storer = Storer(backend, scopes=self.scopes, writer=self.writer, sync=self.sync_store,
-                              policy=self.write_policy, roles=self.store_roles, on_error=self.on_error)
+        # A classic chain hands over one input, not a message window: recent_window=0.
+        self._recaller, self._storer = build_components(
+            backend, recent_window=0,
+            **{k: getattr(self, k) for k in MemoryOptions.__annotations__ if k in type(self).model_fields})
 
     @property
     def memory_variables(self) -> list[str]:

@@ -15,16 +15,14 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.config import merge_configs
 from langgraph.graph import END, START, StateGraph
 
+from typing_extensions import Unpack
+
 from mem0_langgraph._node import StateNode
-from mem0_langgraph.backend import as_backend
-from mem0_langgraph.errors import OnError
-from mem0_langgraph.gate import RecallGate
-from mem0_langgraph.recall import RecallNode, Recaller
+from mem0_langgraph.options import MemoryOptions, build_components
+from mem0_langgraph.recall import RecallNode
 from mem0_langgraph.render import DEFAULT_MEMORY_PROMPT, MEMORY_MESSAGE_ID, inject_memories
-from mem0_langgraph.scopes import ScopeConfig
 from mem0_langgraph.state import RECALL_KEY, TRACE_KEY, MemoryState
-from mem0_langgraph.store import StoreNode, Storer, WritePolicy
-from mem0_langgraph.writer import MemoryWriter
+from mem0_langgraph.store import StoreNode
 
 
 class MemoryAwareNode(StateNode):
@@ -85,22 +83,11 @@ def with_memory(
     node: Any,
     *,
     memory: Any = None,
-    gate: RecallGate | None = None,
-    scopes: ScopeConfig | None = None,
-    top_k: int = 5,
-    search_k: int = 20,
-    min_score: float = 0.4,
-    max_tokens: int = 400,
-    recent_window: int = 6,
-    writer: MemoryWriter | None = None,
-    sync_store: bool = False,
-    write_policy: WritePolicy | None = None,
-    store_roles: Sequence[str] = ("user", "assistant"),
-    on_error: OnError = "warn",
     memory_prompt: str = DEFAULT_MEMORY_PROMPT,
     state_schema: type = MemoryState,
     context_schema: type | None = None,
     node_name: str = "agent",
+    **options: Unpack[MemoryOptions],
 ) -> StateGraph:
     """Wrap ``node`` in recall-before and store-after; returns an uncompiled `StateGraph`.
 
@@ -108,16 +95,13 @@ def with_memory(
         node: Your LLM node: a chat model, a Runnable, or a node function (sync or async).
         memory: A mem0 ``Memory`` / ``AsyncMemory`` / ``MemoryClient``, a mem0 config dict,
             a `MemoryBackend`, or None for the embedded offline default (`create_memory`).
-        gate: The recall gate. Default `RuleGate`.
-        scopes: Scope keys and levels. Default: user from ``user_id``, session from
-            ``thread_id``; write user + session, search the user's memories.
-        top_k, search_k, min_score, max_tokens, recent_window: Recall limits (see `Recaller`).
-        writer, sync_store, write_policy, store_roles: Store options (see `Storer`).
-        on_error: ``"warn"`` (default): log and answer without memory; ``"raise"``; ``"ignore"``.
         memory_prompt: The framing sentence of the memory message.
         state_schema: The graph state; must include `MemoryState`'s keys. Default `MemoryState`.
         context_schema: LangGraph runtime context schema (scope ids may live there).
         node_name: Name of your node in the graph. Default ``"agent"``.
+        **options: `MemoryOptions`: gate, scopes, recall limits (``top_k``, ``search_k``,
+            ``min_score``, ``max_tokens``, ``recent_window``), store options (``writer``,
+            ``sync_store``, ``write_policy``, ``store_roles``, ``store_max_chars``) and ``on_error``.
 
     Returns:
         A `StateGraph` with nodes ``recall``, ``node_name`` and ``store``; compile it with
@@ -142,12 +126,7 @@ def with_memory(
         >>> out["messages"][-1].content
         'Hello!'
     """
-    backend = as_backend(memory)
-    scopes = scopes or ScopeConfig()
-    recaller = Recaller(backend, gate=gate, scopes=scopes, top_k=top_k, search_k=search_k, min_score=min_score,
-                        max_tokens=max_tokens, recent_window=recent_window, on_error=on_error)
-    storer = Storer(backend, scopes=scopes, writer=writer, sync=sync_store, policy=write_policy,
-                    roles=store_roles, on_error=on_error)
+    recaller, storer = build_components(memory, **options)
     builder = StateGraph(state_schema, context_schema=context_schema)
     builder.add_node("recall", RecallNode(recaller=recaller))
     builder.add_node(node_name, MemoryAwareNode(node, prompt=memory_prompt, name=node_name))

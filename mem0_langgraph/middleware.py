@@ -15,7 +15,7 @@ callback handlers as the custom events ``"mem0_langgraph_recall"`` and
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from langchain.agents.middleware.types import (
@@ -31,21 +31,16 @@ from langchain.agents.middleware.types import (
 from langchain_core.messages import BaseMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_config
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import NotRequired, TypedDict, Unpack
 
 from mem0_langgraph._node import aemit_trace, emit_trace
 from mem0_langgraph._text import last_of_type, message_text
-from mem0_langgraph.backend import as_backend
-from mem0_langgraph.errors import OnError
-from mem0_langgraph.gate import RecallGate
+from mem0_langgraph.options import MemoryOptions, build_components
 from mem0_langgraph.recall import TRACE_EVENT as RECALL_EVENT
-from mem0_langgraph.recall import RecallResult, Recaller
+from mem0_langgraph.recall import RecallResult
 from mem0_langgraph.render import DEFAULT_MEMORY_PROMPT, MEMORY_MESSAGE_ID, render_memories
-from mem0_langgraph.scopes import ScopeConfig
-from mem0_langgraph.state import TRACE_KEY, RecalledMemory, TurnTrace
+from mem0_langgraph.state import TRACE_KEY, RecalledMemory, TurnTrace, merge_trace
 from mem0_langgraph.store import TRACE_EVENT as STORE_EVENT
-from mem0_langgraph.store import Storer, WritePolicy
-from mem0_langgraph.writer import MemoryWriter
 
 TURN_KEY = "mem0_turn"
 """Private state key: the human message recalled for and the memories found for it."""
@@ -81,20 +76,10 @@ class Mem0Middleware(AgentMiddleware[Mem0State[ResponseT], ContextT, ResponseT])
     Args:
         memory: A mem0 ``Memory`` / ``AsyncMemory`` / ``MemoryClient``, a mem0 config dict,
             a `MemoryBackend`, or None for the embedded offline default (`create_memory`).
-        gate: The recall gate. Default `RuleGate`.
-        scopes: Scope keys and levels. Default `ScopeConfig()`.
-        top_k: Most memories handed to the model. Default 5.
-        search_k: Candidates fetched per query. Default 20.
-        min_score: Score threshold, in the backend's units. Default 0.4.
-        max_tokens: Token budget of the memories' text. Default 400.
-        recent_window: Messages before the newest human one that the gate sees. Default 6.
-        writer: Where writes go. Default a `BackgroundWriter`.
-        sync_store: Write inline instead, for scripts and tests. Default False.
-        write_policy: Which exchanges are worth storing. Default `SkipTrivialTurns`.
-        store_roles: Sides of the exchange to store. Default ``("user", "assistant")``.
-        on_error: ``"warn"`` (default): log and answer without memory; ``"raise"``
-            (raises `MemoryBackendError` / `ScopeError` out of the agent); ``"ignore"``.
         memory_prompt: The framing sentence of the memory block. Default `DEFAULT_MEMORY_PROMPT`.
+        **options: `MemoryOptions`, as for `with_memory`: gate, scopes, recall limits, store
+            options and ``on_error`` (``"raise"`` raises `MemoryBackendError` / `ScopeError`
+            out of the agent).
 
     Example:
         >>> from langchain.agents import create_agent
@@ -126,32 +111,10 @@ class Mem0Middleware(AgentMiddleware[Mem0State[ResponseT], ContextT, ResponseT])
 
     state_schema = Mem0State  # type: ignore[assignment]
 
-    def __init__(
-        self,
-        memory: Any = None,
-        *,
-        gate: RecallGate | None = None,
-        scopes: ScopeConfig | None = None,
-        top_k: int = 5,
-        search_k: int = 20,
-        min_score: float = 0.4,
-        max_tokens: int = 400,
-        recent_window: int = 6,
-        writer: MemoryWriter | None = None,
-        sync_store: bool = False,
-        write_policy: WritePolicy | None = None,
-        store_roles: Sequence[str] = ("user", "assistant"),
-        on_error: OnError = "warn",
-        memory_prompt: str = DEFAULT_MEMORY_PROMPT,
-    ) -> None:
+    def __init__(self, memory: Any = None, *, memory_prompt: str = DEFAULT_MEMORY_PROMPT,
+                 **options: Unpack[MemoryOptions]) -> None:
         super().__init__()
-        backend = as_backend(memory)
-        scopes = scopes or ScopeConfig()
-        self.recaller = Recaller(backend, gate=gate, scopes=scopes, top_k=top_k, search_k=search_k,
-                                 min_score=min_score, max_tokens=max_tokens, recent_window=recent_window,
-                                 on_error=on_error)
-        self.storer = Storer(backend, scopes=scopes, writer=writer, sync=sync_store, policy=write_policy,
-                             roles=store_roles, on_error=on_error)
+        self.recaller, self.storer = build_components(memory, **options)
         self.memory_prompt = memory_prompt
 
     # -- recall: once per user turn ----------------------------------------
@@ -246,10 +209,7 @@ def _recall_update(turn: str, result: RecallResult) -> dict[str, Any]:
 
 
 def _store_update(state: Any, part: TurnTrace) -> dict[str, Any]:
-    trace: dict[str, Any] = dict(state.get(TRACE_KEY) or {})
-    latency = {**trace.get("latency_ms", {}), **part.pop("latency_ms", {})}
-    trace.update(part, latency_ms=latency)
-    return {TRACE_KEY: trace}
+    return {TRACE_KEY: merge_trace(state.get(TRACE_KEY), part)}
 
 
 def _merge_system(base: SystemMessage | None, note: SystemMessage) -> SystemMessage:

@@ -63,3 +63,16 @@ class MemoryState(MessagesState):
 
     recalled_memories: NotRequired[list[RecalledMemory]]
     memory_trace: NotRequired[TurnTrace]
+
+
+def merge_trace(previous: TurnTrace | None, part: TurnTrace) -> TurnTrace:
+    """This turn's trace with a later step's part merged in (latencies are merged, not replaced).
+
+    Example:
+        >>> merge_trace({"recall": True, "latency_ms": {"gate": 0.1}}, {"stored": True, "latency_ms": {"store": 0.4}})
+        {'recall': True, 'latency_ms': {'gate': 0.1, 'store': 0.4}, 'stored': True}
+    """
+    merged: dict[str, Any] = dict(previous or {})
+    latency = {**merged.get("latency_ms", {}), **part.get("latency_ms", {})}
+    merged.update({k: v for k, v in part.items() if k != "latency_ms"}, latency_ms=latency)
+    return merged  # type: ignore[return-value]

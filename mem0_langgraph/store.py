@@ -24,7 +24,7 @@ from mem0_langgraph._text import clip, is_trivial, last_of_type, message_text
 from mem0_langgraph.backend import MemoryBackend, as_backend
 from mem0_langgraph.errors import OnError, check_on_error, handle_memory_error
 from mem0_langgraph.scopes import ScopeConfig
-from mem0_langgraph.state import TRACE_KEY, TurnTrace
+from mem0_langgraph.state import TRACE_KEY, TurnTrace, merge_trace
 from mem0_langgraph.writer import BackgroundWriter, MemoryWriter, SyncWriter, WriteJob
 
 logger = logging.getLogger("mem0_langgraph")
@@ -220,10 +220,7 @@ class StoreNode(StateNode):
         return await self.storer.aflush(timeout)
 
     def _update(self, state: dict, part: TurnTrace) -> dict:
-        trace: dict[str, Any] = dict(state.get(self.trace_key) or {})
-        latency = {**trace.get("latency_ms", {}), **part.pop("latency_ms", {})}
-        trace.update(part, latency_ms=latency)
-        return {self.trace_key: trace}
+        return {self.trace_key: merge_trace(state.get(self.trace_key), part)}
 
     def _run(self, state: dict, config: RunnableConfig) -> dict:
         part = self.storer.store(state.get("messages") or [], config)
