@@ -160,32 +160,30 @@ class LearnedGate(SyncGate):
 
     def score(self, message: str) -> float:
         """Probability that ``message`` needs older context (0.0 for trivial turns)."""
-        if is_trivial(message):
-            return 0.0
-        return self._predict(message)[0]
+        return 0.0 if is_trivial(message) else self._predict(message)[0]
 
     def decide(self, message: str, recent_messages: Sequence[BaseMessage]) -> RecallDecision:
         if is_trivial(message):
             return RecallDecision(recall=False, score=0.0, reason="trivial turn (greeting, thanks, ack)")
-        p, top, contribution = self._predict(message)
-        score = round(p, 4)
-        reason = f"classifier: p={p:.2f}; most {'for' if contribution >= 0 else 'against'}: {top} ({contribution:+.2f})"
-        if p >= self.threshold:
-            return RecallDecision(recall=True, score=score, reason=reason, queries=default_queries(message))
-        return RecallDecision(recall=False, score=score, reason=reason + " (below threshold)")
+        p, pushes = self._predict(message)
+        recall = p >= self.threshold
+        # Name what pushed hardest toward the verdict: the top push up for a recall, down for a skip.
+        top = (max if recall else min)(pushes, key=pushes.__getitem__)
+        reason = f"classifier: p={p:.2f}; most {'for' if pushes[top] >= 0 else 'against'}: {top} ({pushes[top]:+.2f})"
+        if recall:
+            return RecallDecision(recall=True, score=round(p, 4), reason=reason, queries=default_queries(message))
+        return RecallDecision(recall=False, score=round(p, 4), reason=reason + " (below threshold)")
 
-    def _predict(self, message: str) -> tuple[float, str, float]:
-        """Probability, and the feature (group) that pushed it most in the direction it went."""
+    def _predict(self, message: str) -> tuple[float, dict[str, float]]:
+        """Probability, and each feature group's push on the logit relative to an average training row."""
         w = self._weights
         embedding = self._embeddings.embed_query(gate_query(message))
         if len(embedding) != EMBEDDING_DIMS:
             raise ValueError(f"LearnedGate's weights need {EMBEDDING_DIMS}-d all-MiniLM-L6-v2 embeddings, got "
                              f"{len(embedding)}-d from {type(self._embeddings).__name__}; pass embeddings=None")
-        contributions = w.coef * (feature_vector(message, embedding) - w.mean) / w.scale
-        z = w.intercept + float(contributions.sum())
-        p = 1.0 / (1.0 + math.exp(-z)) if z >= -500 else 0.0
-        groups = {"embedding": float(contributions[:EMBEDDING_DIMS].sum())}
-        groups.update(zip(CHEAP_FEATURES, contributions[EMBEDDING_DIMS:].tolist()))
-        pick = max if p >= self.threshold else min
-        top = pick(groups, key=groups.__getitem__)
-        return p, top, groups[top]
+        pushes = w.coef * (feature_vector(message, embedding) - w.mean) / w.scale
+        z = w.intercept + float(pushes.sum())
+        p = 1.0 / (1.0 + math.exp(-z)) if z > -500 else 0.0
+        groups = {"embedding": float(pushes[:EMBEDDING_DIMS].sum())}
+        groups.update(zip(CHEAP_FEATURES, pushes[EMBEDDING_DIMS:].tolist()))
+        return p, groups
