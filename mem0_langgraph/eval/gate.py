@@ -1,0 +1,166 @@
+"""The recall-gate benchmark on LongMemEval-S: does a gate fire when older context is needed, and only then?
+
+Every message is decided alone (an empty recent window), as a first turn is.
+Positives are the questions, which all need the user's history; negatives are
+the openings of generic sessions, self-contained requests from public logs.
+Openings of simulated personal sessions are reported apart: recall may help
+there or not. See `gate_examples` for what is counted where and skipped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mem0_langgraph.eval._metrics import auc, percentile, rate, wilson
+from mem0_langgraph.eval.data import GateExample, Split, gate_examples, load_longmemeval
+from mem0_langgraph.gate import AlwaysRecall, NeverRecall, RecallGate
+from mem0_langgraph.learned_gate import LearnedGate
+from mem0_langgraph.rule_gate import RuleGate
+
+# Not a benchmark text: timing starts after the model has loaded and the code is warm.
+_WARM_UP_TEXT = "Warm-up message for the gate benchmark, not timed."
+
+
+def default_gates() -> dict[str, RecallGate]:
+    """The gates the benchmark compares: the two baselines, `RuleGate` and `LearnedGate`."""
+    return {
+        "AlwaysRecall": AlwaysRecall(),
+        "NeverRecall": NeverRecall(),
+        "RuleGate": RuleGate(),
+        "LearnedGate": LearnedGate(),
+    }
+
+
+def run_gate_eval(
+    path: str | Path,
+    *,
+    gates: Mapping[str, RecallGate] | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+    split: Split = "holdout",
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Run each gate over the gate examples of LongMemEval-S and measure it.
+
+    Only the ``"holdout"`` split (the default) gives out-of-sample figures for
+    `LearnedGate`: its weights were trained on the ``"train"`` side.
+
+    Args:
+        path: ``longmemeval_s_dev.json.gz`` (or any LongMemEval-S file).
+        gates: Name -> gate. Default `default_gates()`.
+        limit: Use this many questions of the split (sampled with ``seed``) and
+            the session openings of their haystacks. Default: all.
+        seed: Sampling seed for ``limit``.
+        split: ``"holdout"``, ``"train"`` or ``"all"``.
+        progress: Show tqdm progress bars (on stderr).
+
+    Returns:
+        A JSON-ready dict: ``dataset``, ``split``, ``limit``, ``seed``, ``counts``
+        (questions, answerable questions, generic, personal), ``skipped`` (reason
+        -> count, from loading and from building the examples) and ``gates``:
+        per gate ``recall`` and ``recall_ci`` on questions (95 % Wilson),
+        ``recall_answerable`` (without ``_abs`` questions), ``fire_rate_generic``
+        and ``fire_rate_generic_ci``, ``fire_rate_personal``, ``auc`` (questions
+        against generic openings by the gate's score; None when the score is
+        constant) and ``latency_ms_p50`` / ``latency_ms_p95`` of ``decide``.
+
+    Example:
+        >>> result = run_gate_eval("../shared/data/longmemeval_s_dev.json.gz", gates={"never": NeverRecall()},
+        ...                        limit=2, progress=False)
+        >>> result["counts"]["questions"], result["gates"]["never"]["recall"]
+        (2, 0.0)
+    """
+    data = load_longmemeval(path)
+    examples, skipped = gate_examples(data.questions, split=split, limit=limit, seed=seed)
+    questions = [e for e in examples if e.kind == "question"]
+    return {
+        "dataset": Path(path).name,
+        "split": split,
+        "limit": limit,
+        "seed": seed,
+        "counts": {
+            "questions": len(questions),
+            "questions_answerable": sum(not e.abstention for e in questions),
+            "generic": sum(e.kind == "generic" for e in examples),
+            "personal": sum(e.kind == "personal" for e in examples),
+        },
+        "skipped": {**data.skipped, **skipped},
+        "gates": {name: _measure(name, gate, examples, progress)
+                  for name, gate in (gates if gates is not None else default_gates()).items()},
+    }
+
+
+def _measure(name: str, gate: RecallGate, examples: list[GateExample], progress: bool) -> dict[str, Any]:
+    from tqdm import tqdm
+
+    gate.decide(_WARM_UP_TEXT, [])
+    fired: dict[str, list[bool]] = {"question": [], "answerable": [], "generic": [], "personal": []}
+    scores: dict[str, list[float]] = {"question": [], "generic": []}
+    latencies: list[float] = []
+    for e in tqdm(examples, desc=name, unit="msg", disable=not progress, leave=False):
+        start = time.perf_counter()
+        decision = gate.decide(e.text, [])
+        latencies.append((time.perf_counter() - start) * 1000)
+        fired[e.kind].append(decision.recall)
+        if e.kind == "question" and not e.abstention:
+            fired["answerable"].append(decision.recall)
+        if e.kind in scores:
+            scores[e.kind].append(decision.score)
+    q, g = fired["question"], fired["generic"]
+    return {
+        "recall": rate(q),
+        "recall_ci": wilson(sum(q), len(q)),
+        "recall_answerable": rate(fired["answerable"]),
+        "fire_rate_generic": rate(g),
+        "fire_rate_generic_ci": wilson(sum(g), len(g)),
+        "fire_rate_personal": rate(fired["personal"]),
+        "auc": auc(scores["question"], scores["generic"]),
+        "latency_ms_p50": percentile(latencies, 50),
+        "latency_ms_p95": percentile(latencies, 95),
+    }
+
+
+def to_markdown(result: Mapping[str, Any]) -> str:
+    """Render `run_gate_eval`'s result as a short markdown report with one table.
+
+    Example:
+        >>> row = {"recall": 0.5, "recall_ci": (0.1, 0.9), "recall_answerable": 0.5, "fire_rate_generic": 0.0,
+        ...        "fire_rate_generic_ci": (0.0, 0.2), "fire_rate_personal": None, "auc": None,
+        ...        "latency_ms_p50": 0.01, "latency_ms_p95": 0.02}
+        >>> print(to_markdown({"dataset": "x.json", "split": "all", "limit": 2, "seed": 0,
+        ...                    "counts": {"questions": 2, "questions_answerable": 2, "generic": 5, "personal": 0},
+        ...                    "skipped": {}, "gates": {"g": row}}).splitlines()[-1])
+        | g | 0.500 [0.100, 0.900] | 0.500 | 0.000 [0.000, 0.200] | n/a | n/a | 0.0 | 0.0 |
+    """
+    c = result["counts"]
+    lines = [
+        f"Gate benchmark: {result['dataset']}, split {result['split']}"
+        + (f", limit {result['limit']} (seed {result['seed']})" if result.get("limit") is not None else ""),
+        f"{c['questions']} questions ({c['questions_answerable']} answerable), "
+        f"{c['generic']} generic openings, {c['personal']} personal openings.",
+    ]
+    if result.get("skipped"):
+        lines.append("Skipped: " + "; ".join(f"{k} ({v})" for k, v in sorted(result["skipped"].items())) + ".")
+    lines += [
+        "",
+        "| gate | recall (95% CI) | recall, answerable | generic fire (95% CI) | personal fire | AUC | p50 ms | p95 ms |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, m in result["gates"].items():
+        lines.append(
+            f"| {name} | {_with_ci(m['recall'], m['recall_ci'])} | {_num(m['recall_answerable'])} "
+            f"| {_with_ci(m['fire_rate_generic'], m['fire_rate_generic_ci'])} | {_num(m['fire_rate_personal'])} "
+            f"| {_num(m['auc'])} | {_num(m['latency_ms_p50'], 1)} | {_num(m['latency_ms_p95'], 1)} |"
+        )
+    return "\n".join(lines)
+
+
+def _num(x: float | None, digits: int = 3) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+def _with_ci(x: float | None, ci: tuple[float, float] | list[float] | None) -> str:
+    return _num(x) if ci is None else f"{_num(x)} [{ci[0]:.3f}, {ci[1]:.3f}]"
