@@ -15,6 +15,7 @@ from mem0_langgraph.backend import as_backend
 from mem0_langgraph.errors import OnError
 from mem0_langgraph.gate import RecallGate
 from mem0_langgraph.recall import Recaller
+from mem0_langgraph.rerank import Reranker
 from mem0_langgraph.scopes import ScopeConfig
 from mem0_langgraph.store import Storer, WritePolicy
 from mem0_langgraph.writer import MemoryWriter
@@ -38,6 +39,8 @@ class MemoryOptions(TypedDict, total=False):
     """Token budget of the memories' text. Default 400."""
     recent_window: int
     """Messages before the newest one that the gate sees and recall dedupes against. Default 6."""
+    reranker: Reranker
+    """Re-scores recall candidates before the filters. Default None."""
     writer: MemoryWriter
     """Where writes go. Default a `BackgroundWriter`."""
     sync_store: bool
@@ -52,7 +55,7 @@ class MemoryOptions(TypedDict, total=False):
     """``"warn"`` (default): log and answer without memory; ``"raise"``; ``"ignore"``."""
 
 
-_RECALL = ("gate", "top_k", "search_k", "min_score", "max_tokens", "recent_window")
+_RECALL = ("gate", "top_k", "search_k", "min_score", "max_tokens", "recent_window", "reranker")
 _STORE = {"writer": "writer", "sync_store": "sync", "write_policy": "policy", "store_roles": "roles",
           "store_max_chars": "max_chars"}
 

@@ -25,6 +25,7 @@ from mem0_langgraph._text import clip, contained_in, estimate_tokens, last_of_ty
 from mem0_langgraph.backend import MemoryBackend, MemoryHit, as_backend
 from mem0_langgraph.errors import OnError, check_on_error, handle_memory_error
 from mem0_langgraph.gate import RecallGate
+from mem0_langgraph.rerank import Reranker
 from mem0_langgraph.rule_gate import RuleGate
 from mem0_langgraph.scopes import ScopeConfig
 from mem0_langgraph.state import RECALL_KEY, TRACE_KEY, RecalledMemory, TurnTrace
@@ -59,6 +60,8 @@ class Recaller:
         recent_window: Messages before the newest one that the gate sees and that
             recalled text is checked against. Default 6.
         on_error: ``"warn"`` (default): log and answer without memory; ``"raise"``; ``"ignore"``.
+        reranker: Re-scores each query's candidates before the filters (see `Reranker`).
+            Default None: the backend's scores as they are.
     """
 
     def __init__(
@@ -73,6 +76,7 @@ class Recaller:
         max_tokens: int = 400,
         recent_window: int = 6,
         on_error: OnError = "warn",
+        reranker: Reranker | None = None,
     ) -> None:
         if top_k < 1 or search_k < top_k:
             raise ValueError(f"need 1 <= top_k <= search_k, got top_k={top_k}, search_k={search_k}")
@@ -89,6 +93,7 @@ class Recaller:
         self.max_tokens = max_tokens
         self.recent_window = recent_window
         self.on_error = check_on_error(on_error)
+        self.reranker = reranker
 
     def recall(self, messages: Sequence[BaseMessage], config: RunnableConfig | None = None,
                runtime: Any = None) -> RecallResult:
@@ -143,6 +148,8 @@ class Recaller:
             call(self.backend.search, self.backend.asearch, q, filters=filters, limit=self.search_k)
             for q in decision.queries
         ]
+        if self.reranker is not None:
+            per_query = [self.reranker.rerank(q, hits) for q, hits in zip(decision.queries, per_query)]
         trace["latency_ms"]["search"] = _ms(t0)
         window = [normalise(message_text(m)) for m in recent] + [normalise(text)]
         result.memories = self.select([h for hits in per_query for h in hits], window)
