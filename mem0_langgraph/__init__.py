@@ -7,7 +7,10 @@ Public API:
     StoreNode: store-after node (write policy, background writer).
     MemoryState: graph state (messages + this turn's recall and trace).
     RecallGate: protocol of recall gates; RecallDecision: a gate's verdict.
-    RuleGate: the default gate (rules); AlwaysRecall / NeverRecall: baselines.
+    LearnedGate: the default gate (a small classifier over the local embedding; loaded lazily).
+    RuleGate: the rule-based gate; AlwaysRecall / NeverRecall: baselines.
+    MemoryOptions: the options shared by with_memory, the middleware and Mem0Memory.
+    Reranker: protocol of recall rerankers.
     ScopeConfig / Scope: where user, agent and session ids come from.
     MemoryBackend / Mem0Backend: the backend interface and its mem0 adapter.
     BackgroundWriter / SyncWriter / MemoryWriter: how writes reach the backend; flush_all.
@@ -15,20 +18,22 @@ Public API:
     Mem0Middleware: recall-before / store-after middleware for langchain.agents.create_agent.
     Mem0Memory: gated memory for classic chains (langchain_classic BaseMemory; loaded lazily).
     Mem0Retriever: ungated retriever returning memories as Documents, for LCEL chains.
-    Errors: ScopeError, MemoryBackendError, InvalidMessageError, Mem0LangGraphError.
+    Errors: ScopeError, MemoryBackendError, Mem0LangGraphError.
 """
 
 from typing import TYPE_CHECKING, Any
 
 from mem0_langgraph.backend import Mem0Backend, MemoryBackend, MemoryHit
 from mem0_langgraph.echo_model import EchoChatModel
-from mem0_langgraph.errors import InvalidMessageError, Mem0LangGraphError, MemoryBackendError, ScopeError
+from mem0_langgraph.errors import Mem0LangGraphError, MemoryBackendError, ScopeError
 from mem0_langgraph.factory import create_memory
 from mem0_langgraph.gate import AlwaysRecall, NeverRecall, RecallDecision, RecallGate
 from mem0_langgraph.graph import with_memory
 from mem0_langgraph.middleware import Mem0Middleware
+from mem0_langgraph.options import MemoryOptions
 from mem0_langgraph.recall import RecallNode, Recaller
 from mem0_langgraph.render import render_memories
+from mem0_langgraph.rerank import Reranker
 from mem0_langgraph.retriever import Mem0Retriever
 from mem0_langgraph.rule_gate import RuleGate
 from mem0_langgraph.scopes import Scope, ScopeConfig
@@ -38,12 +43,13 @@ from mem0_langgraph.writer import BackgroundWriter, MemoryWriter, SyncWriter, fl
 
 if TYPE_CHECKING:
     from mem0_langgraph.classic_memory import Mem0Memory
+    from mem0_langgraph.learned_gate import LearnedGate
 
 __all__ = [
     "AlwaysRecall",
     "BackgroundWriter",
     "EchoChatModel",
-    "InvalidMessageError",
+    "LearnedGate",
     "Mem0Backend",
     "Mem0LangGraphError",
     "Mem0Memory",
@@ -52,6 +58,7 @@ __all__ = [
     "MemoryBackend",
     "MemoryBackendError",
     "MemoryHit",
+    "MemoryOptions",
     "MemoryState",
     "MemoryWriter",
     "NeverRecall",
@@ -59,6 +66,7 @@ __all__ = [
     "RecallGate",
     "RecallNode",
     "Recaller",
+    "Reranker",
     "RuleGate",
     "Scope",
     "ScopeConfig",
@@ -80,4 +88,9 @@ def __getattr__(name: str) -> Any:
         from mem0_langgraph.classic_memory import Mem0Memory
 
         return Mem0Memory
+    # LearnedGate needs numpy and its weights: loaded on first use, like the gate itself.
+    if name == "LearnedGate":
+        from mem0_langgraph.learned_gate import LearnedGate
+
+        return LearnedGate
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

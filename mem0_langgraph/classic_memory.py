@@ -58,7 +58,7 @@ class Mem0Memory(BaseMemory):
             that is not a memory variable.
         output_key: The output holding the answer. Default: the single output, else ``"output"``.
         return_messages: Return a list of messages instead of a string. Default False.
-        gate: The recall gate. Default `RuleGate`.
+        gate: The recall gate. Default `LearnedGate`.
         scopes: Which levels are written and searched. Default `ScopeConfig()`: writes are
             tagged user + session, recall searches all of the user's memories.
         top_k, search_k, min_score, max_tokens: Recall limits (see `Recaller`).

@@ -103,7 +103,9 @@ def run_demo(*, model: str | None = None, data_dir: str | None = None, keep: boo
         if not keep and data_dir is None:
             shutil.rmtree(directory, ignore_errors=True)
     fired = [r["turn"] for r in records if r["trace"].get("recall")]
-    out(f"gate fired on turns {fired} of {len(records)}; searches skipped on the rest.")
+    probed = [r["turn"] for r in records if r["trace"].get("latency_ms", {}).get("search") and r["turn"] not in fired]
+    out(f"memory reached the model on turns {fired} of {len(records)}; unsure turns that probed memory and "
+        f"found nothing relevant: {probed}; no search on the rest.")
     return records
 
 

@@ -46,10 +46,6 @@ class MemoryBackendError(Mem0LangGraphError, RuntimeError):
         super().__init__(message)
 
 
-class InvalidMessageError(Mem0LangGraphError, ValueError):
-    """A message has no usable text (empty, whitespace only, or non-text blocks only)."""
-
-
 class WrongModeError(Mem0LangGraphError, TypeError):
     """A sync method was called where only the async one works, or the reverse."""
 

@@ -9,8 +9,10 @@ memory. Cheap gates (rules, a small classifier) inherit `SyncGate`, whose
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -62,6 +64,36 @@ class SyncGate:
 
     async def adecide(self, message: str, recent_messages: Sequence[BaseMessage]) -> RecallDecision:
         return self.decide(message, recent_messages)
+
+
+DEFAULT_TOPIC_QUERIES: tuple[tuple[str, str], ...] = (
+    (r"\b(dinner|lunch|breakfast|cook\w*|recipes?|restaurants?|meals?|eat|food|snacks?|menu)\b",
+     "my diet: vegetarian or vegan, food allergies, favourite foods and cuisines, foods I dislike"),
+    (r"\b(gifts?|presents?|birthday|anniversary)\b", "my family and friends, their birthdays, hobbies and what they like"),
+    (r"\b(trip|travel\w*|vacation|holiday|flights?|hotels?)\b",
+     "where I live, places I have been or want to visit, how I like to travel"),
+    (r"\b(books?|movies?|films?|shows?|series|music|songs?|podcasts?|games?)\b",
+     "my hobbies and interests, favourite books, films, shows, music and games"),
+    (r"\b(workouts?|exercise|gym|training|fitness)\b", "my health, injuries, exercise routine and fitness goals"),
+)
+"""``(pattern, query)``: a request on a personal-life topic also searches for the facts
+that usually matter to it; plain similarity to "what should I cook?" misses "I'm vegetarian"."""
+_MAX_EXTRA_QUERIES = 2
+
+
+def topic_queries(message: str, topics: Sequence[tuple[str, str]] = DEFAULT_TOPIC_QUERIES) -> list[str]:
+    """Extra search queries for the personal-life topics ``message`` is on (at most two).
+
+    Example:
+        >>> topic_queries("Any ideas for dinner?")
+        ['my diet: vegetarian or vegan, food allergies, favourite foods and cuisines, foods I dislike']
+    """
+    return [q for p, q in topics if _compiled(p).search(message)][:_MAX_EXTRA_QUERIES]
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
 
 
 def default_queries(message: str) -> list[str]:

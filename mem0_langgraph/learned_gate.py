@@ -26,7 +26,7 @@ import numpy as np
 
 from mem0_langgraph._embedding import EMBEDDING_DIMS, shared_embeddings
 from mem0_langgraph._text import is_trivial
-from mem0_langgraph.gate import RecallDecision, SyncGate, default_queries
+from mem0_langgraph.gate import RecallDecision, SyncGate, default_queries, topic_queries
 from mem0_langgraph.rule_gate import RuleGate
 
 if TYPE_CHECKING:
@@ -171,7 +171,8 @@ class LearnedGate(SyncGate):
         top = (max if recall else min)(pushes, key=pushes.__getitem__)
         reason = f"classifier: p={p:.2f}; most {'for' if pushes[top] >= 0 else 'against'}: {top} ({pushes[top]:+.2f})"
         if recall:
-            return RecallDecision(recall=True, score=round(p, 4), reason=reason, queries=default_queries(message))
+            return RecallDecision(recall=True, score=round(p, 4), reason=reason,
+                                  queries=default_queries(message) + topic_queries(message))
         return RecallDecision(recall=False, score=round(p, 4), reason=reason + " (below threshold)")
 
     def _predict(self, message: str) -> tuple[float, dict[str, float]]:

@@ -25,7 +25,7 @@ class MemoryOptions(TypedDict, total=False):
     """Options of the recall and store steps (all keyword-only, all optional)."""
 
     gate: RecallGate
-    """The recall gate. Default `RuleGate`."""
+    """The recall gate. Default `LearnedGate`."""
     scopes: ScopeConfig
     """Scope keys and levels. Default: user from ``user_id``, session from ``thread_id``;
     write user + session, search the user's memories."""
@@ -41,6 +41,11 @@ class MemoryOptions(TypedDict, total=False):
     """Messages before the newest one that the gate sees and recall dedupes against. Default 6."""
     reranker: Reranker
     """Re-scores recall candidates before the filters. Default None."""
+    probe_band: tuple[float, float] | None
+    """Gate scores ``[low, high)`` that probe memory before recalling (see `Recaller`).
+    Default (0.1, 0.8); None: off."""
+    probe_min_score: float
+    """Score a probed memory needs. Default 0.45 (cosine 0.39 on the embedded default)."""
     writer: MemoryWriter
     """Where writes go. Default a `BackgroundWriter`."""
     sync_store: bool
@@ -55,7 +60,8 @@ class MemoryOptions(TypedDict, total=False):
     """``"warn"`` (default): log and answer without memory; ``"raise"``; ``"ignore"``."""
 
 
-_RECALL = ("gate", "top_k", "search_k", "min_score", "max_tokens", "recent_window", "reranker")
+_RECALL = ("gate", "top_k", "search_k", "min_score", "max_tokens", "recent_window", "reranker", "probe_band",
+           "probe_min_score")
 _STORE = {"writer": "writer", "sync_store": "sync", "write_policy": "policy", "store_roles": "roles",
           "store_max_chars": "max_chars"}
 
@@ -65,7 +71,8 @@ def build_components(memory: Any = None, **options: Unpack[MemoryOptions]) -> tu
 
     Args:
         memory: Anything `as_backend` accepts (None: the embedded default).
-        **options: `MemoryOptions`; ``None`` values mean "the default".
+        **options: `MemoryOptions`. ``None`` means "the default" for the gate, scopes, writer and
+            write policy, and "off" for ``probe_band``.
 
     Raises:
         TypeError: An unknown option, naming the valid ones.
@@ -92,7 +99,7 @@ def build_components(memory: Any = None, **options: Unpack[MemoryOptions]) -> tu
     unknown = sorted(set(options) - set(MemoryOptions.__annotations__))
     if unknown:
         raise TypeError(f"unknown memory option(s) {unknown}; valid: {', '.join(sorted(MemoryOptions.__annotations__))}")
-    given = {k: v for k, v in options.items() if v is not None}
+    given = dict(options)
     backend = as_backend(memory)
     scopes = given.get("scopes") or ScopeConfig()
     on_error = given.get("on_error", "warn")

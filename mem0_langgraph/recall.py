@@ -24,9 +24,8 @@ from mem0_langgraph._steps import Steps, call, run_async, run_sync
 from mem0_langgraph._text import clip, contained_in, estimate_tokens, last_of_type, message_text, normalise
 from mem0_langgraph.backend import MemoryBackend, MemoryHit, as_backend
 from mem0_langgraph.errors import OnError, check_on_error, handle_memory_error
-from mem0_langgraph.gate import RecallGate
+from mem0_langgraph.gate import RecallGate, default_queries, topic_queries
 from mem0_langgraph.rerank import Reranker
-from mem0_langgraph.rule_gate import RuleGate
 from mem0_langgraph.scopes import ScopeConfig
 from mem0_langgraph.state import RECALL_KEY, TRACE_KEY, RecalledMemory, TurnTrace
 
@@ -49,7 +48,9 @@ class Recaller:
 
     Args:
         memory: A `MemoryBackend`, a mem0 object or config dict, or None for the embedded default.
-        gate: The recall gate. Default `RuleGate`.
+        gate: The recall gate. Default `LearnedGate` (it beats `RuleGate` on the held-out
+            benchmark; it costs one embedding per non-trivial turn, which the search and the
+            store then reuse).
         scopes: Where ids come from and which levels are searched. Default `ScopeConfig()`.
         top_k: Most memories handed to the model. Default 5.
         search_k: Candidates fetched per query before filtering. Default 20.
@@ -62,6 +63,13 @@ class Recaller:
         on_error: ``"warn"`` (default): log and answer without memory; ``"raise"``; ``"ignore"``.
         reranker: Re-scores each query's candidates before the filters (see `Reranker`).
             Default None: the backend's scores as they are.
+        probe_band: Memory-aware decisions: a gate score in ``[low, high)`` means "unsure";
+            such a turn searches anyway and recalls only memories scoring ``probe_min_score``
+            or more, so it fires when the store clearly holds something relevant and stays
+            quiet when it does not. Scores of ``high`` and above recall as usual; below ``low``
+            nothing is searched. In gate-score units; None turns it off. Default (0.1, 0.8).
+        probe_min_score: The stricter score a probed memory needs. Default 0.45 (cosine 0.39
+            on the embedded default).
     """
 
     def __init__(
@@ -77,13 +85,15 @@ class Recaller:
         recent_window: int = 6,
         on_error: OnError = "warn",
         reranker: Reranker | None = None,
+        probe_band: tuple[float, float] | None = (0.1, 0.8),
+        probe_min_score: float = 0.45,
     ) -> None:
         if top_k < 1 or search_k < top_k:
             raise ValueError(f"need 1 <= top_k <= search_k, got top_k={top_k}, search_k={search_k}")
         if max_tokens < 1 or recent_window < 0:
             raise ValueError("max_tokens must be >= 1 and recent_window >= 0")
         self.backend: MemoryBackend = as_backend(memory)
-        self.gate: RecallGate = gate if gate is not None else RuleGate()
+        self.gate: RecallGate = gate if gate is not None else _default_gate()
         if not isinstance(self.gate, RecallGate):
             raise TypeError(f"gate must implement decide() and adecide(), got {type(self.gate).__name__}")
         self.scopes = scopes or ScopeConfig()
@@ -94,6 +104,10 @@ class Recaller:
         self.recent_window = recent_window
         self.on_error = check_on_error(on_error)
         self.reranker = reranker
+        if probe_band is not None and not 0.0 <= probe_band[0] <= probe_band[1]:
+            raise ValueError(f"probe_band must be (low, high) with 0 <= low <= high, got {probe_band}")
+        self.probe_band = probe_band
+        self.probe_min_score = probe_min_score
 
     def recall(self, messages: Sequence[BaseMessage], config: RunnableConfig | None = None,
                runtime: Any = None) -> RecallResult:
@@ -139,20 +153,32 @@ class Recaller:
                      queries=list(decision.queries))
         logger.debug("mem0-langgraph gate: recall=%s score=%.3f reason=%s", decision.recall, decision.score,
                      decision.reason)
-        if not decision.recall or not decision.queries:
+        probing = self.probe_band is not None and self.probe_band[0] <= decision.score < self.probe_band[1]
+        if not (decision.recall or probing):
+            return result
+        queries = list(decision.queries) or default_queries(text) + topic_queries(text)
+        if not queries:
             return result
 
         filters = self.scopes.search_filters(self.scopes.resolve(config, runtime))
         t0 = time.perf_counter()
         per_query: list[list[MemoryHit]] = yield [
             call(self.backend.search, self.backend.asearch, q, filters=filters, limit=self.search_k)
-            for q in decision.queries
+            for q in queries
         ]
         if self.reranker is not None:
-            per_query = [self.reranker.rerank(q, hits) for q, hits in zip(decision.queries, per_query)]
+            per_query = [self.reranker.rerank(q, hits) for q, hits in zip(queries, per_query)]
         trace["latency_ms"]["search"] = _ms(t0)
         window = [normalise(message_text(m)) for m in recent] + [normalise(text)]
-        result.memories = self.select([h for hits in per_query for h in hits], window)
+        hits = [h for hits in per_query for h in hits]
+        if probing:
+            # Memory-aware: a turn the gate is unsure about recalls only what clearly matches.
+            hits = [h for h in hits if h.score >= self.probe_min_score]
+        result.memories = self.select(hits, window)
+        if probing:
+            trace.update(queries=queries, recall=bool(result.memories),
+                         reason=f"{decision.reason}; probe: {len(result.memories)} memories at score >= "
+                                f"{self.probe_min_score}")
         trace["candidates"] = sum(len(h) for h in per_query)
         trace["memories"] = [{"id": m["id"], "score": round(m["score"], 4)} for m in result.memories]
         logger.debug("mem0-langgraph recall: %d candidates -> %d memories in %.1f ms", trace["candidates"],
@@ -233,6 +259,13 @@ class RecallNode(StateNode):
         result = await self.recaller.arecall(state.get("messages") or [], config)
         await aemit_trace(TRACE_EVENT, dict(result.trace), config)
         return self._update(result)
+
+
+def _default_gate() -> RecallGate:
+    # Imported here: the learned gate pulls numpy, and `import mem0_langgraph` stays light.
+    from mem0_langgraph.learned_gate import LearnedGate
+
+    return LearnedGate()
 
 
 def _ms(t0: float) -> float:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mem0_langgraph._text import head_tail, is_trivial
-from mem0_langgraph.gate import RecallDecision, SyncGate, default_queries
+from mem0_langgraph.gate import DEFAULT_TOPIC_QUERIES, RecallDecision, SyncGate, default_queries, topic_queries
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
@@ -63,19 +63,6 @@ DEFAULT_RULES: tuple[tuple[str, float, str], ...] = (
 )
 """``(pattern, weight, reason)`` triples; override with ``RuleGate(rules=...)``."""
 
-DEFAULT_TOPIC_QUERIES: tuple[tuple[str, str], ...] = (
-    (r"\b(dinner|lunch|breakfast|cook\w*|recipes?|restaurants?|meals?|eat|food|snacks?|menu)\b",
-     "the user's diet, food preferences and allergies"),
-    (r"\b(gifts?|presents?|birthday|anniversary)\b", "the user's family, friends and their interests"),
-    (r"\b(trip|travel\w*|vacation|holiday|flights?|hotels?)\b",
-     "the user's home city, travel preferences and plans"),
-    (r"\b(books?|movies?|films?|shows?|series|music|songs?|podcasts?|games?)\b",
-     "the user's hobbies, interests and favourite books, films and music"),
-    (r"\b(workouts?|exercise|gym|training|fitness)\b", "the user's health, fitness routine and limits"),
-)
-"""``(pattern, query)``: a request on a personal-life topic also searches for the facts
-that usually matter to it; plain similarity to "what should I cook?" misses "I'm vegetarian"."""
-_MAX_EXTRA_QUERIES = 2
 
 _MAX_GATE_CHARS = 4000  # long pastes: the question is usually at the start or the end
 
@@ -110,7 +97,7 @@ class RuleGate(SyncGate):
                 raise ValueError(f"rule weights must be in [0, 1], got {weight}")
         self.threshold = threshold
         self._rules = [(re.compile(p, _I), w, r) for p, w, r in rules]
-        self._topics = [(re.compile(p, _I), q) for p, q in topic_queries]
+        self._topics = tuple(topic_queries)
 
     def decide(self, message: str, recent_messages: Sequence[BaseMessage]) -> RecallDecision:
         if is_trivial(message):
@@ -125,8 +112,7 @@ class RuleGate(SyncGate):
                     reasons.append(reason)
         score = round(1.0 - miss, 4)
         if score >= self.threshold:
-            extra = [q for p, q in self._topics if p.search(text)][:_MAX_EXTRA_QUERIES]
             return RecallDecision(recall=True, score=score, reason="; ".join(reasons),
-                                  queries=default_queries(message) + extra)
+                                  queries=default_queries(message) + topic_queries(text, self._topics))
         why = "; ".join(reasons) + " (below threshold)" if reasons else "self-contained request"
         return RecallDecision(recall=False, score=score, reason=why)

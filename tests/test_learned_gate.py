@@ -44,7 +44,7 @@ def gate() -> LearnedGate:
 def test_fires_on_personal_past_questions(gate: LearnedGate, message: str) -> None:
     decision = gate.decide(message, [])
     assert decision.recall, decision
-    assert decision.queries == [message]
+    assert decision.queries[0] == message  # topic queries may follow
     assert decision.reason.startswith("classifier: p=")
 
 

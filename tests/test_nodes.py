@@ -115,7 +115,7 @@ def test_huge_message_is_clipped_not_fatal(backend, user_id) -> None:
     node.invoke({"messages": [HumanMessage(huge), AIMessage("Noted.")]}, cfg(user_id))
     stored = backend.get_all(filters={"user_id": user_id})
     assert stored and max(len(h.text) for h in stored) <= 8000
-    update = RecallNode(memory=backend).invoke({"messages": [HumanMessage(huge)]}, cfg(user_id))
+    update = RecallNode(memory=backend, gate=AlwaysRecall()).invoke({"messages": [HumanMessage(huge)]}, cfg(user_id))
     assert update["memory_trace"]["recall"] and len(update["memory_trace"]["queries"][0]) <= 1000
 
 
