@@ -1,9 +1,8 @@
 """The ``eval`` command: benchmarks on the public evaluation data.
 
-``mem0-langgraph eval gate`` runs the recall-gate benchmark and prints a
-markdown table. The main CLI adds the command with `register`; until then
-``python -m mem0_langgraph.eval.cli eval gate`` runs it alone. Further
-benchmarks (``retrieval``, ``latency``) become sibling sub-commands.
+``mem0-langgraph eval gate`` runs the recall-gate benchmark, ``eval latency``
+the speed benchmark, ``eval retrieval`` the retrieval benchmark; each prints a
+markdown table (and JSON with ``--out``). The main CLI adds the command with `register`.
 """
 
 from __future__ import annotations
@@ -44,6 +43,10 @@ def register(subparsers: Any) -> None:
     gate.add_argument("--out", type=Path, default=None, help="also write the full result as JSON here")
     gate.add_argument("--no-progress", action="store_true", help="no progress bars")
     gate.set_defaults(func=run_gate_command)
+
+    from mem0_langgraph.eval.latency import register_latency
+
+    register_latency(commands)
 
 
 def data_dir(arg: Path | None) -> Path:
