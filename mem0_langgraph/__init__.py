@@ -9,6 +9,7 @@ Public API:
     RecallGate: protocol of recall gates; RecallDecision: a gate's verdict.
     LearnedGate: the default gate (a small classifier over the local embedding; loaded lazily).
     RuleGate: the rule-based gate; AlwaysRecall / NeverRecall: baselines.
+    LLMGate: any chat model decides the recall and rewrites the search queries (optionally after a cheap gate).
     MemoryOptions: the options shared by with_memory, the middleware and Mem0Memory.
     Reranker: protocol of recall rerankers.
     ScopeConfig / Scope: where user, agent and session ids come from.
@@ -29,6 +30,7 @@ from mem0_langgraph.errors import Mem0LangGraphError, MemoryBackendError, ScopeE
 from mem0_langgraph.factory import create_memory
 from mem0_langgraph.gate import AlwaysRecall, NeverRecall, RecallDecision, RecallGate
 from mem0_langgraph.graph import with_memory
+from mem0_langgraph.llm_gate import LLMGate
 from mem0_langgraph.middleware import Mem0Middleware
 from mem0_langgraph.options import MemoryOptions
 from mem0_langgraph.recall import RecallNode, Recaller
@@ -49,6 +51,7 @@ __all__ = [
     "AlwaysRecall",
     "BackgroundWriter",
     "EchoChatModel",
+    "LLMGate",
     "LearnedGate",
     "Mem0Backend",
     "Mem0LangGraphError",
