@@ -11,7 +11,7 @@ Public API:
     RuleGate: the rule-based gate; AlwaysRecall / NeverRecall: baselines.
     LLMGate: any chat model decides the recall and rewrites the search queries (optionally after a cheap gate).
     MemoryOptions: the options shared by with_memory, the middleware and Mem0Memory.
-    Reranker: protocol of recall rerankers.
+    Reranker: protocol of recall rerankers; KeywordFusion: the default (BM25 fused into dense).
     ScopeConfig / Scope: where user, agent and session ids come from.
     MemoryBackend / Mem0Backend: the backend interface and its mem0 adapter.
     BackgroundWriter / SyncWriter / MemoryWriter: how writes reach the backend; flush_all.
@@ -35,7 +35,7 @@ from mem0_langgraph.middleware import Mem0Middleware
 from mem0_langgraph.options import MemoryOptions
 from mem0_langgraph.recall import RecallNode, Recaller
 from mem0_langgraph.render import render_memories
-from mem0_langgraph.rerank import Reranker
+from mem0_langgraph.rerank import KeywordFusion, Reranker
 from mem0_langgraph.retriever import Mem0Retriever
 from mem0_langgraph.rule_gate import RuleGate
 from mem0_langgraph.scopes import Scope, ScopeConfig
@@ -51,6 +51,7 @@ __all__ = [
     "AlwaysRecall",
     "BackgroundWriter",
     "EchoChatModel",
+    "KeywordFusion",
     "LLMGate",
     "LearnedGate",
     "Mem0Backend",

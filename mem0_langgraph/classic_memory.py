@@ -107,7 +107,7 @@ class Mem0Memory(BaseMemory):
     gate: Any = None
     scopes: Any = None
     top_k: int = 5
-    search_k: int = 20
+    search_k: int = 100
     min_score: float = 0.4
     max_tokens: int = 400
     writer: Any = None

@@ -32,7 +32,7 @@ class MemoryOptions(TypedDict, total=False):
     top_k: int
     """Most memories handed to the model. Default 5."""
     search_k: int
-    """Candidates fetched per query before filtering. Default 20."""
+    """Candidates fetched per query before reranking and filtering. Default 100."""
     min_score: float
     """Score threshold in the backend's units. Default 0.4 (cosine 0.25 on the embedded default)."""
     max_tokens: int
@@ -40,7 +40,7 @@ class MemoryOptions(TypedDict, total=False):
     recent_window: int
     """Messages before the newest one that the gate sees and recall dedupes against. Default 6."""
     reranker: Reranker
-    """Re-scores recall candidates before the filters. Default None."""
+    """Re-scores recall candidates before the filters. Default `KeywordFusion`; None: off."""
     probe_band: tuple[float, float] | None
     """Gate scores ``[low, high)`` that probe memory before recalling (see `Recaller`).
     Default (0.1, 0.8); None: off."""

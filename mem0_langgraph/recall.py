@@ -25,7 +25,7 @@ from mem0_langgraph._text import clip, contained_in, estimate_tokens, last_of_ty
 from mem0_langgraph.backend import MemoryBackend, MemoryHit, as_backend
 from mem0_langgraph.errors import OnError, check_on_error, handle_memory_error
 from mem0_langgraph.gate import RecallGate, default_queries, topic_queries
-from mem0_langgraph.rerank import Reranker
+from mem0_langgraph.rerank import DEFAULT_RERANKER, Reranker
 from mem0_langgraph.scopes import ScopeConfig
 from mem0_langgraph.state import RECALL_KEY, TRACE_KEY, RecalledMemory, TurnTrace
 
@@ -53,7 +53,8 @@ class Recaller:
             store then reuse).
         scopes: Where ids come from and which levels are searched. Default `ScopeConfig()`.
         top_k: Most memories handed to the model. Default 5.
-        search_k: Candidates fetched per query before filtering. Default 20.
+        search_k: Candidates fetched per query before reranking and filtering. Default 100:
+            the reranker can only lift evidence that dense search fetched.
         min_score: Hits scoring lower are dropped, in the backend's units. The embedded
             default (Chroma L2 on unit vectors) scores ``1 / (3 - 2 * cosine)``, so the
             default 0.4 keeps hits with cosine above 0.25.
@@ -62,7 +63,8 @@ class Recaller:
             recalled text is checked against. Default 6.
         on_error: ``"warn"`` (default): log and answer without memory; ``"raise"``; ``"ignore"``.
         reranker: Re-scores each query's candidates before the filters (see `Reranker`).
-            Default None: the backend's scores as they are.
+            Default `KeywordFusion` (LoCoMo evidence recall@10 0.454 -> 0.605); None keeps the
+            backend's scores as they are.
         probe_band: Memory-aware decisions: a gate score in ``[low, high)`` means "unsure";
             such a turn searches anyway and recalls only memories scoring ``probe_min_score``
             or more, so it fires when the store clearly holds something relevant and stays
@@ -79,12 +81,12 @@ class Recaller:
         gate: RecallGate | None = None,
         scopes: ScopeConfig | None = None,
         top_k: int = 5,
-        search_k: int = 20,
+        search_k: int = 100,
         min_score: float = 0.4,
         max_tokens: int = 400,
         recent_window: int = 6,
         on_error: OnError = "warn",
-        reranker: Reranker | None = None,
+        reranker: Reranker | None = DEFAULT_RERANKER,
         probe_band: tuple[float, float] | None = (0.1, 0.8),
         probe_min_score: float = 0.45,
     ) -> None:

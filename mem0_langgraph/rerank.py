@@ -165,3 +165,7 @@ class KeywordFusion:
                for h, k in zip(hits, kw)]
         out.sort(key=lambda h: h.score, reverse=True)
         return out
+
+
+DEFAULT_RERANKER = KeywordFusion()
+"""The reranker `Recaller` uses unless told otherwise (stateless, so one instance serves all)."""

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-DATA_ENV = "MEM0_LANGGRAPH_DATA"
-DEFAULT_DATA_DIR = Path("../shared/data")
+from mem0_langgraph.eval.data import DATA_ENV, DEFAULT_DATA_DIR, data_dir
+
 LONGMEMEVAL_FILE = "longmemeval_s_dev.json.gz"
 
 
@@ -45,16 +44,10 @@ def register(subparsers: Any) -> None:
     gate.set_defaults(func=run_gate_command)
 
     from mem0_langgraph.eval.latency import register_latency
+    from mem0_langgraph.eval.retrieval import register_retrieval
 
     register_latency(commands)
-
-
-def data_dir(arg: Path | None) -> Path:
-    """The data folder: the option, else ``$MEM0_LANGGRAPH_DATA``, else ``../shared/data``."""
-    if arg is not None:
-        return arg
-    env = os.environ.get(DATA_ENV)
-    return Path(env) if env else DEFAULT_DATA_DIR
+    register_retrieval(commands)
 
 
 def run_gate_command(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import random
 import re
 from collections import Counter
@@ -38,6 +39,20 @@ _SPLIT_SALT = "mem0-langgraph/gate-split/v1"
 _GENERIC_PREFIXES = ("sharegpt_", "ultrachat_")
 _DIA_ID = re.compile(r"D(\d+):(\d+)")
 _LOCOMO_SESSION = re.compile(r"session_(\d+)")
+
+
+DATA_ENV = "MEM0_LANGGRAPH_DATA"
+"""Environment variable naming the evaluation data folder."""
+DEFAULT_DATA_DIR = Path("../shared/data")
+"""Where the data sits beside a checkout of this repository."""
+
+
+def data_dir(arg: Path | None = None) -> Path:
+    """The data folder: the argument, else ``$MEM0_LANGGRAPH_DATA``, else ``../shared/data``."""
+    if arg is not None:
+        return Path(arg)
+    env = os.environ.get(DATA_ENV)
+    return Path(env) if env else DEFAULT_DATA_DIR
 
 
 def split_of(question_id: str, *, holdout_fraction: float = HOLDOUT_FRACTION) -> Literal["train", "holdout"]:

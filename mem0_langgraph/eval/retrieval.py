@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from typing import Any, Literal
 
 from mem0_langgraph.backend import MemoryBackend, MemoryHit
 from mem0_langgraph.eval._metrics import percentile
+from mem0_langgraph.eval.data import DATA_ENV, DEFAULT_DATA_DIR, data_dir
 from mem0_langgraph.rerank import KeywordFusion, Reranker
 
 Dataset = Literal["locomo", "longmemeval"]
@@ -44,8 +44,6 @@ Split = Literal["dev", "holdout", "all"]
 
 LOCOMO_FILE = "locomo10.json"
 LONGMEMEVAL_FILE = "longmemeval_s_dev.json.gz"
-DATA_ENV = "MEM0_LANGGRAPH_DATA"
-DEFAULT_DATA_DIR = Path("../shared/data")
 LOCOMO_DEV_CONVERSATIONS = 5
 """LoCoMo conversations ``0 .. 4`` are the dev half (tuned on); the rest are held out."""
 LOCOMO_BASELINE = {"n": 1536, "recall@5": 0.366, "recall@10": 0.454, "recall@20": 0.545}
@@ -582,7 +580,7 @@ def register_retrieval(subparsers: Any) -> None:
 
 def run_retrieval_command(args: argparse.Namespace) -> int:
     """Run ``eval retrieval``: print the markdown report, write JSON if asked; 2 on bad input."""
-    folder = args.data_dir or Path(os.environ.get(DATA_ENV) or DEFAULT_DATA_DIR)
+    folder = data_dir(args.data_dir)
     path = folder / (LOCOMO_FILE if args.dataset == "locomo" else LONGMEMEVAL_FILE)
     if not path.is_file():
         print(f"error: {path} not found; pass --data-dir or set {DATA_ENV} (see ../shared/data/README.md)",
