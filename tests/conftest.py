@@ -93,3 +93,36 @@ class CountingBackend:
 @pytest.fixture
 def counting(backend: Mem0Backend) -> CountingBackend:
     return CountingBackend(backend)
+
+
+class CountingGate:
+    """The real gate, with sync and async call counts."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.calls = 0
+        self.async_calls = 0
+
+    def decide(self, message, recent_messages):
+        self.calls += 1
+        return self.inner.decide(message, recent_messages)
+
+    async def adecide(self, message, recent_messages):
+        self.async_calls += 1
+        return await self.inner.adecide(message, recent_messages)
+
+
+class BrokenMem0:
+    """The real mem0 Memory whose search and add fail, as when the vector store is unreachable."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def search(self, *args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("vector store unreachable")
+
+    def add(self, *args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("vector store unreachable")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)

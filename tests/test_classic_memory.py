@@ -6,7 +6,6 @@ import doctest
 import logging
 import subprocess
 import sys
-from typing import Any
 
 import pytest
 from langchain_classic.chains import ConversationChain, LLMChain
@@ -21,44 +20,11 @@ from mem0_langgraph.backend import Mem0Backend
 from mem0_langgraph.classic_memory import Mem0Memory
 from mem0_langgraph.errors import MemoryBackendError, ScopeError
 from mem0_langgraph.render import MEMORY_MESSAGE_ID
-from tests.conftest import CountingBackend
+from tests.conftest import BrokenMem0, CountingBackend, CountingGate
 
 FACT = "I'm vegetarian and allergic to peanuts."
 DINNER = "Can you suggest something I could cook for dinner tonight?"
 IMAGE_ONLY = [{"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]
-
-
-class CountingGate:
-    """The real gate, with sync and async call counts."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.calls = 0
-        self.async_calls = 0
-
-    def decide(self, message, recent_messages):
-        self.calls += 1
-        return self.inner.decide(message, recent_messages)
-
-    async def adecide(self, message, recent_messages):
-        self.async_calls += 1
-        return await self.inner.adecide(message, recent_messages)
-
-
-class BrokenMem0:
-    """The real mem0 Memory whose search and add fail, as when the vector store is unreachable."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    def search(self, *args: Any, **kwargs: Any) -> Any:
-        raise ConnectionError("vector store unreachable")
-
-    def add(self, *args: Any, **kwargs: Any) -> Any:
-        raise ConnectionError("vector store unreachable")
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
 
 
 def conversation(memory: Mem0Memory) -> ConversationChain:

@@ -25,7 +25,7 @@ from mem0_langgraph.backend import Mem0Backend
 from mem0_langgraph.errors import MemoryBackendError, ScopeError
 from mem0_langgraph.middleware import Mem0Middleware
 from mem0_langgraph.render import MEMORY_MESSAGE_ID
-from tests.conftest import CountingBackend
+from tests.conftest import BrokenMem0, CountingBackend, CountingGate
 
 FACT = "I'm vegetarian and allergic to peanuts."
 QUESTION = "Given my diet and allergies, what should I cook tonight? Check the weather first."
@@ -62,39 +62,6 @@ def tool_loop(final: str) -> list[AIMessage]:
 def get_weather(city: str) -> str:
     """Get the weather of a city."""
     return f"Sunny in {city}"
-
-
-class CountingGate:
-    """The real gate, with sync and async call counts."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.calls = 0
-        self.async_calls = 0
-
-    def decide(self, message, recent_messages):
-        self.calls += 1
-        return self.inner.decide(message, recent_messages)
-
-    async def adecide(self, message, recent_messages):
-        self.async_calls += 1
-        return await self.inner.adecide(message, recent_messages)
-
-
-class BrokenMem0:
-    """The real mem0 Memory whose search and add fail, as when the vector store is unreachable."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    def search(self, *args: Any, **kwargs: Any) -> Any:
-        raise ConnectionError("vector store unreachable")
-
-    def add(self, *args: Any, **kwargs: Any) -> Any:
-        raise ConnectionError("vector store unreachable")
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
 
 
 def spy_middleware() -> tuple[AgentMiddleware, list]:

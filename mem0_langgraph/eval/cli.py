@@ -8,11 +8,11 @@ markdown table (and JSON with ``--out``). The main CLI adds the command with `re
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from mem0_langgraph.eval._report import report
 from mem0_langgraph.eval.data import DATA_ENV, DEFAULT_DATA_DIR, data_dir
 
 LONGMEMEVAL_FILE = "longmemeval_s_dev.json.gz"
@@ -63,12 +63,7 @@ def run_gate_command(args: argparse.Namespace) -> int:
     from mem0_langgraph.eval.gate import run_gate_eval, to_markdown
 
     result = run_gate_eval(path, limit=args.limit, seed=args.seed, split=args.split, progress=not args.no_progress)
-    print(to_markdown(result))
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-        print(f"\nwrote {args.out}")
-    return 0
+    return report(to_markdown(result), result, args.out)
 
 
 def main(argv: list[str] | None = None) -> int:

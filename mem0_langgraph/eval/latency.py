@@ -146,11 +146,7 @@ def register_latency(commands: Any) -> None:
 
 
 def _run_command(args: Any) -> int:
-    import json
+    from mem0_langgraph.eval._report import report
 
     result = run_latency_eval(memories=args.memories, passes=args.passes, progress=not args.no_progress)
-    print(to_markdown(result))
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as f:
-            json.dump(result, f, indent=1)
-    return 0
+    return report(to_markdown(result), result, args.out)

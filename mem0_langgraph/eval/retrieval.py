@@ -23,7 +23,6 @@ every reranker and ``k`` (dense top-``n`` is a prefix of dense top-``search_k``)
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import tempfile
@@ -36,6 +35,7 @@ from typing import Any, Literal
 
 from mem0_langgraph.backend import MemoryBackend, MemoryHit
 from mem0_langgraph.eval._metrics import percentile
+from mem0_langgraph.eval._report import report
 from mem0_langgraph.eval.data import DATA_ENV, DEFAULT_DATA_DIR, data_dir
 from mem0_langgraph.rerank import KeywordFusion, Reranker
 
@@ -593,12 +593,7 @@ def run_retrieval_command(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(to_markdown(result))
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-        print(f"\nwrote {args.out}")
-    return 0
+    return report(to_markdown(result), result, args.out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
