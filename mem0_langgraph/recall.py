@@ -168,20 +168,21 @@ class Recaller:
             call(self.backend.search, self.backend.asearch, q, filters=filters, limit=self.search_k)
             for q in queries
         ]
+        candidates = sum(len(h) for h in per_query)
+        if probing:
+            # Memory-aware: a turn the gate is unsure about recalls only what clearly matches,
+            # judged on the backend's own similarity, before any reranker lifts a shared word.
+            per_query = [[h for h in hits if h.score >= self.probe_min_score] for hits in per_query]
         if self.reranker is not None:
             per_query = [self.reranker.rerank(q, hits) for q, hits in zip(queries, per_query)]
         trace["latency_ms"]["search"] = _ms(t0)
         window = [normalise(message_text(m)) for m in recent] + [normalise(text)]
-        hits = [h for hits in per_query for h in hits]
-        if probing:
-            # Memory-aware: a turn the gate is unsure about recalls only what clearly matches.
-            hits = [h for h in hits if h.score >= self.probe_min_score]
-        result.memories = self.select(hits, window)
+        result.memories = self.select([h for hits in per_query for h in hits], window)
         if probing:
             trace.update(queries=queries, recall=bool(result.memories),
                          reason=f"{decision.reason}; probe: {len(result.memories)} memories at score >= "
                                 f"{self.probe_min_score}")
-        trace["candidates"] = sum(len(h) for h in per_query)
+        trace["candidates"] = candidates
         trace["memories"] = [{"id": m["id"], "score": round(m["score"], 4)} for m in result.memories]
         logger.debug("mem0-langgraph recall: %d candidates -> %d memories in %.1f ms", trace["candidates"],
                      len(result.memories), trace["latency_ms"]["search"])
