@@ -68,26 +68,17 @@ class Mem0Memory(BaseMemory):
         memory_prompt: The framing sentence of the memory block.
 
     Example:
-        >>> from mem0_langgraph.backend import MemoryHit
-        >>> class ListBackend:  # any MemoryBackend; the real one is mem0 (see create_memory)
-        ...     def __init__(self): self.rows = []
-        ...     def search(self, query, *, filters, limit):
-        ...         return [MemoryHit(id=str(i), text=m["content"], score=0.9) for i, m in enumerate(self.rows)]
-        ...     async def asearch(self, query, *, filters, limit): return self.search(query, filters=filters, limit=limit)
-        ...     def add(self, messages, *, ids, metadata=None): self.rows.extend(messages); return []
-        ...     async def aadd(self, messages, *, ids, metadata=None): return self.add(messages, ids=ids)
-        ...     def get_all(self, *, filters, limit=100): return []
-        ...     async def aget_all(self, *, filters, limit=100): return []
-        ...     def delete_all(self, *, ids): self.rows.clear()
-        ...     async def adelete_all(self, *, ids): self.delete_all(ids=ids)
-        >>> memory = Mem0Memory(memory=ListBackend(), user_id="alice", store_roles=("user",), sync_store=True)
+        >>> import tempfile
+        >>> from mem0_langgraph import create_memory
+        >>> backend = create_memory(data_dir=tempfile.mkdtemp())  # the offline default
+        >>> memory = Mem0Memory(memory=backend, user_id="alice", store_roles=("user",), sync_store=True)
         >>> memory.memory_variables
         ['history']
         >>> memory.save_context({"input": "I'm vegetarian"}, {"output": "Noted!"})
         >>> print(memory.load_memory_variables({"input": "What should I cook tonight?"})["history"])
         Memories from earlier conversations with this user, ...
         <memories>
-        - [undated] "I'm vegetarian"
+        - [...] "I'm vegetarian"
         </memories>
         >>> memory.load_memory_variables({"input": "thanks!"})  # the gate says no: no search
         {'history': ''}

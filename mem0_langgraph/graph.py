@@ -108,23 +108,17 @@ def with_memory(
         any checkpointer.
 
     Example:
-        >>> from langchain_core.language_models import GenericFakeChatModel
-        >>> from langchain_core.messages import AIMessage
-        >>> from mem0_langgraph.gate import NeverRecall
-        >>> class NoMemory:  # any MemoryBackend; the real one is mem0 (see create_memory)
-        ...     def search(self, query, *, filters, limit): return []
-        ...     async def asearch(self, query, *, filters, limit): return []
-        ...     def add(self, messages, *, ids, metadata=None): return []
-        ...     async def aadd(self, messages, *, ids, metadata=None): return []
-        ...     def get_all(self, *, filters, limit=100): return []
-        ...     async def aget_all(self, *, filters, limit=100): return []
-        ...     def delete_all(self, *, ids): pass
-        ...     async def adelete_all(self, *, ids): pass
-        >>> model = GenericFakeChatModel(messages=iter([AIMessage("Hello!")]))
-        >>> graph = with_memory(model, memory=NoMemory(), gate=NeverRecall(), sync_store=True).compile()
-        >>> out = graph.invoke({"messages": [("user", "hi")]}, {"configurable": {"user_id": "alice"}})
-        >>> out["messages"][-1].content
-        'Hello!'
+        >>> import tempfile
+        >>> from mem0_langgraph import EchoChatModel, create_memory
+        >>> memory = create_memory(data_dir=tempfile.mkdtemp())  # the offline default
+        >>> graph = with_memory(EchoChatModel(), memory=memory, sync_store=True, store_roles=("user",)).compile()
+        >>> alice = {"configurable": {"user_id": "alice", "thread_id": "t1"}}
+        >>> _ = graph.invoke({"messages": [("user", "I'm vegetarian.")]}, alice)
+        >>> out = graph.invoke({"messages": [("user", "What should I cook tonight?")]}, alice)
+        >>> out["memory_trace"]["recall"], [m["memory"] for m in out["recalled_memories"]]
+        (True, ["I'm vegetarian."])
+        >>> [m.type for m in out["messages"]]  # the memory went to the model, not into the history
+        ['human', 'ai']
     """
     recaller, storer = build_components(memory, **options)
     builder = StateGraph(state_schema, context_schema=context_schema)

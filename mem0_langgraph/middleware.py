@@ -82,29 +82,19 @@ class Mem0Middleware(AgentMiddleware[Mem0State[ResponseT], ContextT, ResponseT])
             out of the agent).
 
     Example:
+        >>> import tempfile
         >>> from langchain.agents import create_agent
-        >>> from mem0_langgraph.backend import MemoryHit
-        >>> from mem0_langgraph.echo_model import EchoChatModel
-        >>> class OneFact:  # any MemoryBackend; the real one is mem0 (see create_memory)
-        ...     def __init__(self): self.added = []
-        ...     def search(self, query, *, filters, limit):
-        ...         return [MemoryHit(id="m1", text="User is vegetarian", score=0.9)]
-        ...     async def asearch(self, query, *, filters, limit): return self.search(query, filters=filters, limit=limit)
-        ...     def add(self, messages, *, ids, metadata=None): self.added.append(ids); return []
-        ...     async def aadd(self, messages, *, ids, metadata=None): return self.add(messages, ids=ids)
-        ...     def get_all(self, *, filters, limit=100): return []
-        ...     async def aget_all(self, *, filters, limit=100): return []
-        ...     def delete_all(self, *, ids): pass
-        ...     async def adelete_all(self, *, ids): pass
-        >>> backend = OneFact()
+        >>> from mem0_langgraph import EchoChatModel, create_memory
+        >>> memory = create_memory(data_dir=tempfile.mkdtemp())  # the offline default
+        >>> _ = memory.add("User is vegetarian", user_id="alice", infer=False)
         >>> agent = create_agent(EchoChatModel(), system_prompt="You are a cook.",
-        ...                      middleware=[Mem0Middleware(backend, sync_store=True)])
+        ...                      middleware=[Mem0Middleware(memory, sync_store=True, store_roles=("user",))])
         >>> out = agent.invoke({"messages": [("user", "What should I cook tonight?")]},
         ...                    {"configurable": {"user_id": "alice", "thread_id": "t1"}})
         >>> print(out["messages"][-1].content)
-        [offline echo model] memory context: [undated] "User is vegetarian" | user said: What should I cook tonight?
-        >>> out["memory_trace"]["recall"], out["memory_trace"]["stored"], backend.added
-        (True, True, [{'user_id': 'alice', 'run_id': 't1'}])
+        [offline echo model] memory context: [...] "User is vegetarian" | user said: What should I cook tonight?
+        >>> out["memory_trace"]["recall"], out["memory_trace"]["stored"]
+        (True, True)
         >>> [m.type for m in out["messages"]]  # the memories are not in the history
         ['human', 'ai']
     """

@@ -78,20 +78,13 @@ def build_components(memory: Any = None, **options: Unpack[MemoryOptions]) -> tu
         TypeError: An unknown option, naming the valid ones.
 
     Example:
-        >>> from mem0_langgraph.backend import MemoryHit
-        >>> class NoMemory:  # any MemoryBackend; the real one is mem0 (see create_memory)
-        ...     def search(self, query, *, filters, limit): return []
-        ...     async def asearch(self, query, *, filters, limit): return []
-        ...     def add(self, messages, *, ids, metadata=None): return []
-        ...     async def aadd(self, messages, *, ids, metadata=None): return []
-        ...     def get_all(self, *, filters, limit=100): return []
-        ...     async def aget_all(self, *, filters, limit=100): return []
-        ...     def delete_all(self, *, ids): pass
-        ...     async def adelete_all(self, *, ids): pass
-        >>> recaller, storer = build_components(NoMemory(), top_k=3, sync_store=True)
+        >>> import tempfile
+        >>> from mem0_langgraph import create_memory
+        >>> memory = create_memory(data_dir=tempfile.mkdtemp())  # the offline default
+        >>> recaller, storer = build_components(memory, top_k=3, sync_store=True)
         >>> recaller.top_k, type(storer.writer).__name__, recaller.backend is storer.backend
         (3, 'SyncWriter', True)
-        >>> build_components(NoMemory(), topk=3)  # doctest: +ELLIPSIS
+        >>> build_components(memory, topk=3)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
         TypeError: unknown memory option(s) ['topk']; valid: gate, max_tokens, min_score, ...

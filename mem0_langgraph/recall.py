@@ -222,23 +222,16 @@ class RecallNode(StateNode):
     Takes the options of `Recaller`, plus ``recall_key`` and ``trace_key``.
 
     Example:
+        >>> import tempfile
         >>> from langchain_core.messages import HumanMessage
-        >>> from mem0_langgraph.backend import MemoryHit
-        >>> class OneFact:  # any MemoryBackend; the real one is mem0 (see create_memory)
-        ...     def search(self, query, *, filters, limit):
-        ...         return [MemoryHit(id="m1", text="User is vegetarian", score=0.9)]
-        ...     async def asearch(self, query, *, filters, limit): return self.search(query, filters=filters, limit=limit)
-        ...     def add(self, messages, *, ids, metadata=None): return []
-        ...     async def aadd(self, messages, *, ids, metadata=None): return []
-        ...     def get_all(self, *, filters, limit=100): return []
-        ...     async def aget_all(self, *, filters, limit=100): return []
-        ...     def delete_all(self, *, ids): pass
-        ...     async def adelete_all(self, *, ids): pass
-        >>> node = RecallNode(memory=OneFact())
+        >>> from mem0_langgraph import create_memory
+        >>> memory = create_memory(data_dir=tempfile.mkdtemp())  # the offline default
+        >>> _ = memory.add("I'm vegetarian and allergic to peanuts.", user_id="alice", infer=False)
+        >>> node = RecallNode(memory=memory)
         >>> update = node.invoke({"messages": [HumanMessage("What should I cook tonight?")]},
         ...                      {"configurable": {"user_id": "alice"}})
         >>> [m["memory"] for m in update["recalled_memories"]]
-        ['User is vegetarian']
+        ["I'm vegetarian and allergic to peanuts."]
         >>> node.invoke({"messages": [HumanMessage("thanks!")]}, {"configurable": {"user_id": "alice"}})["recalled_memories"]
         []
     """

@@ -41,22 +41,15 @@ class Mem0Retriever(BaseRetriever):
             (`MemoryBackendError`); ``"ignore"``.
 
     Example:
-        >>> from mem0_langgraph.backend import MemoryHit
-        >>> class TwoFacts:  # any MemoryBackend; the real one is mem0 (see create_memory)
-        ...     def search(self, query, *, filters, limit):
-        ...         return [MemoryHit(id="m1", text="User is vegetarian", score=0.9, created_at="2026-11-01"),
-        ...                 MemoryHit(id="m2", text="User likes jazz", score=0.1)][:limit]
-        ...     async def asearch(self, query, *, filters, limit): return self.search(query, filters=filters, limit=limit)
-        ...     def add(self, messages, *, ids, metadata=None): return []
-        ...     async def aadd(self, messages, *, ids, metadata=None): return []
-        ...     def get_all(self, *, filters, limit=100): return []
-        ...     async def aget_all(self, *, filters, limit=100): return []
-        ...     def delete_all(self, *, ids): pass
-        ...     async def adelete_all(self, *, ids): pass
-        >>> retriever = Mem0Retriever(memory=TwoFacts(), user_id="alice", min_score=0.5)
-        >>> docs = retriever.invoke("what do I eat?")
-        >>> [(d.page_content, d.metadata) for d in docs]
-        [('User is vegetarian', {'id': 'm1', 'score': 0.9, 'created_at': '2026-11-01', 'scope': {'user_id': 'alice'}})]
+        >>> import tempfile
+        >>> from mem0_langgraph import create_memory
+        >>> memory = create_memory(data_dir=tempfile.mkdtemp())  # the offline default
+        >>> for fact in ("I'm vegetarian.", "I play the cello."):
+        ...     _ = memory.add(fact, user_id="alice", infer=False)
+        >>> retriever = Mem0Retriever(memory=memory, user_id="alice", k=1)
+        >>> [doc] = retriever.invoke("What food do I avoid?")
+        >>> doc.page_content, sorted(doc.metadata), doc.metadata["scope"]
+        ("I'm vegetarian.", ['created_at', 'id', 'scope', 'score'], {'user_id': 'alice'})
     """
 
     memory: Any = None

@@ -184,25 +184,17 @@ class StoreNode(StateNode):
     ``aflush``) before reading memories back in the same process.
 
     Example:
+        >>> import tempfile
         >>> from langchain_core.messages import AIMessage, HumanMessage
-        >>> class ListBackend:  # any MemoryBackend; the real one is mem0 (see create_memory)
-        ...     def __init__(self): self.rows = []
-        ...     def search(self, query, *, filters, limit): return []
-        ...     async def asearch(self, query, *, filters, limit): return []
-        ...     def add(self, messages, *, ids, metadata=None): self.rows.append((ids, messages)); return []
-        ...     async def aadd(self, messages, *, ids, metadata=None): return self.add(messages, ids=ids)
-        ...     def get_all(self, *, filters, limit=100): return []
-        ...     async def aget_all(self, *, filters, limit=100): return []
-        ...     def delete_all(self, *, ids): pass
-        ...     async def adelete_all(self, *, ids): pass
-        >>> backend = ListBackend()
-        >>> node = StoreNode(memory=backend)
+        >>> from mem0_langgraph import create_memory
+        >>> memory = create_memory(data_dir=tempfile.mkdtemp())  # the offline default
+        >>> node = StoreNode(memory=memory)  # background writer
         >>> update = node.invoke({"messages": [HumanMessage("I'm vegetarian"), AIMessage("Noted!")]},
         ...                      {"configurable": {"user_id": "alice", "thread_id": "t1"}})
-        >>> node.flush(timeout=5), update["memory_trace"]["stored"]
+        >>> node.flush(timeout=30), update["memory_trace"]["stored"]
         (True, True)
-        >>> backend.rows[0][0]
-        {'user_id': 'alice', 'run_id': 't1'}
+        >>> sorted(m["memory"] for m in memory.get_all(filters={"user_id": "alice", "run_id": "t1"})["results"])
+        ["I'm vegetarian", 'Noted!']
     """
 
     def __init__(self, memory: Any = None, *, trace_key: str = TRACE_KEY, name: str = "store_memories",

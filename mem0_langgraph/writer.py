@@ -111,17 +111,15 @@ class BackgroundWriter:
         max_backoff_s: Cap on the retry delay. Default 30.
 
     Example:
-        >>> from mem0_langgraph.backend import MemoryHit
-        >>> class ListBackend:  # any MemoryBackend; here one that keeps a list
-        ...     def __init__(self): self.rows = []
-        ...     def add(self, messages, *, ids, metadata=None): self.rows.append(messages); return []
-        >>> backend = ListBackend()
+        >>> import tempfile
+        >>> from mem0_langgraph import Mem0Backend, create_memory
+        >>> backend = Mem0Backend(create_memory(data_dir=tempfile.mkdtemp()))  # the offline default
         >>> writer = BackgroundWriter(backend)
         >>> writer.submit(WriteJob(messages=({"role": "user", "content": "I'm vegetarian"},), ids={"user_id": "u"}))
-        >>> writer.flush(timeout=5)
-        True
-        >>> backend.rows
-        [({'role': 'user', 'content': "I'm vegetarian"},)]
+        >>> writer.flush(timeout=30), writer.written
+        (True, 1)
+        >>> [hit.text for hit in backend.get_all(filters={"user_id": "u"})]
+        ["I'm vegetarian"]
     """
 
     def __init__(self, backend: MemoryBackend, *, max_queue: int = 1000, max_retries: int = 5,
