@@ -595,14 +595,3 @@ def run_retrieval_command(args: argparse.Namespace) -> int:
         return 2
     return report(to_markdown(result), result, args.out)
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Stand-alone entry point: ``python -m mem0_langgraph.eval.retrieval retrieval ...``."""
-    parser = argparse.ArgumentParser(prog="mem0-langgraph eval")
-    register_retrieval(parser.add_subparsers(dest="eval_command", metavar="BENCHMARK", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
