@@ -9,6 +9,6 @@ Pass ``user_id`` (and ``thread_id``) in ``configurable``.
 from __future__ import annotations
 
 from mem0_langgraph import create_memory, with_memory
-from mem0_langgraph.demo import pick_model
+from mem0_langgraph.cli.demo import pick_model
 
 graph = with_memory(pick_model(None).model, memory=create_memory()).compile()

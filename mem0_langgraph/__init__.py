@@ -1,58 +1,65 @@
 """Gated long-term memory for LangGraph and LangChain apps, on mem0.
 
-Public API:
-    create_memory: a mem0 memory, offline by default (Chroma + local MiniLM).
-    with_memory: wrap an LLM node in recall-before / store-after; returns a StateGraph.
-    RecallNode: recall-before node (gate, search, filter, budget).
-    StoreNode: store-after node (write policy, background writer).
-    MemoryState: graph state (messages + this turn's recall and trace).
-    RecallGate: protocol of recall gates; RecallDecision: a gate's verdict.
-    LearnedGate: the default gate (a small classifier over the local embedding; loaded lazily).
-    RuleGate: the rule-based gate; AlwaysRecall / NeverRecall: baselines.
-    LLMGate: any chat model decides the recall and rewrites the search queries (optionally after a cheap gate).
-    MemoryOptions: the options shared by with_memory, the middleware and Mem0Memory.
-    Reranker: protocol of recall rerankers; KeywordFusion: the default (BM25 fused into dense).
-    ScopeConfig / Scope: where user, agent and session ids come from.
-    MemoryBackend / Mem0Backend: the backend interface and its mem0 adapter.
-    BackgroundWriter / SyncWriter / MemoryWriter: how writes reach the backend; flush_all.
-    render_memories: the memory system message; EchoChatModel: offline stand-in LLM.
-    Mem0Middleware: recall-before / store-after middleware for langchain.agents.create_agent.
-    Mem0Memory: gated memory for classic chains (langchain_classic BaseMemory; loaded lazily).
-    Mem0Retriever: ungated retriever returning memories as Documents, for LCEL chains.
-    Errors: ScopeError, MemoryBackendError, Mem0LangGraphError.
+Public API (the folder each name lives in, in brackets):
+    with_memory: wrap an LLM node in recall-before / store-after; returns a StateGraph. [core]
+    RecallNode / Recaller: the recall-before node, and its logic (gate, search, filter, budget). [core]
+    StoreNode / Storer: the store-after node, and its logic (write policy, writer). [core]
+    MemoryState: graph state (messages + this turn's recall and trace). [core]
+    MemoryOptions / RecallerOptions / StorerOptions: every option, its one name and default. [core]
+    ScopeConfig / Scope: where user, agent and session ids come from. [core]
+    BackgroundWriter / SyncWriter / MemoryWriter: how writes reach the backend; flush_all. [core]
+    render_memories: the memory system message. [core]
+    Reranker: protocol of recall rerankers; KeywordFusion: the default (BM25 fused into dense). [core]
+    RecallGate / RecallDecision: the gate protocol and its verdict. [gates]
+    LearnedGate: the default gate (a small classifier over the local embedding; loaded lazily). [gates]
+    RuleGate: the rule-based gate; AlwaysRecall / NeverRecall: baselines. [gates]
+    LLMGate: a chat model decides the recall and rewrites the search queries. [gates]
+    create_memory: a mem0 memory, offline by default (Chroma + local MiniLM). [backends]
+    as_backend: whatever was passed as ``memory``, as a MemoryBackend (built once). [backends]
+    MemoryBackend / BaseBackend / ForwardingBackend / MemoryHit: the backend interface. [backends]
+    Mem0Backend: the backend over any mem0 object. [backends]
+    Mem0Middleware: recall-before / store-after middleware for create_agent. [adapters]
+    Mem0Memory: gated memory for classic chains (langchain_classic BaseMemory; loaded lazily). [adapters]
+    Mem0Retriever: ungated retriever returning memories as Documents, for LCEL chains. [adapters]
+    EchoChatModel: offline stand-in LLM that replies with what it was given. [cli]
+    Errors: Mem0LangGraphError, ScopeError, MemoryBackendError, LLMGateError, WrongModeError. [errors.py]
 """
 
 from typing import TYPE_CHECKING, Any
 
-from mem0_langgraph.backend import Mem0Backend, MemoryBackend, MemoryHit
-from mem0_langgraph.echo_model import EchoChatModel
-from mem0_langgraph.errors import Mem0LangGraphError, MemoryBackendError, ScopeError
-from mem0_langgraph.factory import create_memory
-from mem0_langgraph.gate import AlwaysRecall, NeverRecall, RecallDecision, RecallGate
-from mem0_langgraph.graph import with_memory
-from mem0_langgraph.llm_gate import LLMGate
-from mem0_langgraph.middleware import Mem0Middleware
-from mem0_langgraph.options import MemoryOptions
-from mem0_langgraph.recall import RecallNode, Recaller
-from mem0_langgraph.render import render_memories
-from mem0_langgraph.rerank import KeywordFusion, Reranker
-from mem0_langgraph.retriever import Mem0Retriever
-from mem0_langgraph.rule_gate import RuleGate
-from mem0_langgraph.scopes import Scope, ScopeConfig
-from mem0_langgraph.state import MemoryState
-from mem0_langgraph.store import StoreNode, Storer
-from mem0_langgraph.writer import BackgroundWriter, MemoryWriter, SyncWriter, flush_all
+from mem0_langgraph.adapters.middleware import Mem0Middleware
+from mem0_langgraph.adapters.retriever import Mem0Retriever
+from mem0_langgraph.backends.base import BaseBackend, ForwardingBackend, MemoryBackend, MemoryHit
+from mem0_langgraph.backends.factory import as_backend, create_memory
+from mem0_langgraph.backends.mem0 import Mem0Backend
+from mem0_langgraph.cli.echo_model import EchoChatModel
+from mem0_langgraph.core.graph import with_memory
+from mem0_langgraph.core.options import MemoryOptions, RecallerOptions, StorerOptions
+from mem0_langgraph.core.recall import RecallNode, Recaller
+from mem0_langgraph.core.render import render_memories
+from mem0_langgraph.core.rerank import KeywordFusion, Reranker
+from mem0_langgraph.core.scopes import Scope, ScopeConfig
+from mem0_langgraph.core.state import MemoryState
+from mem0_langgraph.core.store import StoreNode, Storer
+from mem0_langgraph.core.writer import BackgroundWriter, MemoryWriter, SyncWriter, flush_all
+from mem0_langgraph.errors import LLMGateError, Mem0LangGraphError, MemoryBackendError, ScopeError, WrongModeError
+from mem0_langgraph.gates.base import AlwaysRecall, NeverRecall, RecallDecision, RecallGate
+from mem0_langgraph.gates.llm import LLMGate
+from mem0_langgraph.gates.rules import RuleGate
 
 if TYPE_CHECKING:
-    from mem0_langgraph.classic_memory import Mem0Memory
-    from mem0_langgraph.learned_gate import LearnedGate
+    from mem0_langgraph.adapters.classic_memory import Mem0Memory
+    from mem0_langgraph.gates.learned import LearnedGate
 
 __all__ = [
     "AlwaysRecall",
     "BackgroundWriter",
+    "BaseBackend",
     "EchoChatModel",
+    "ForwardingBackend",
     "KeywordFusion",
     "LLMGate",
+    "LLMGateError",
     "LearnedGate",
     "Mem0Backend",
     "Mem0LangGraphError",
@@ -70,6 +77,7 @@ __all__ = [
     "RecallGate",
     "RecallNode",
     "Recaller",
+    "RecallerOptions",
     "Reranker",
     "RuleGate",
     "Scope",
@@ -77,24 +85,28 @@ __all__ = [
     "ScopeError",
     "StoreNode",
     "Storer",
+    "StorerOptions",
     "SyncWriter",
+    "WrongModeError",
+    "as_backend",
     "create_memory",
     "flush_all",
     "render_memories",
     "with_memory",
 ]
 
-
-def __getattr__(name: str) -> Any:
+_LAZY = {
     # Mem0Memory subclasses langchain_classic's BaseMemory: importing it eagerly would make
     # every `import mem0_langgraph` load langchain_classic (an optional extra, and slow).
-    if name == "Mem0Memory":
-        from mem0_langgraph.classic_memory import Mem0Memory
-
-        return Mem0Memory
+    "Mem0Memory": "mem0_langgraph.adapters.classic_memory",
     # LearnedGate needs numpy and its weights: loaded on first use, like the gate itself.
-    if name == "LearnedGate":
-        from mem0_langgraph.learned_gate import LearnedGate
+    "LearnedGate": "mem0_langgraph.gates.learned",
+}
 
-        return LearnedGate
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

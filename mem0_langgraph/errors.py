@@ -47,7 +47,23 @@ class MemoryBackendError(Mem0LangGraphError, RuntimeError):
 
 
 class WrongModeError(Mem0LangGraphError, TypeError):
-    """A sync method was called where only the async one works, or the reverse."""
+    """A sync method was called where only the async one works, or the reverse.
+
+    Raised when sync code calls an async mem0 object from inside the loop that runs it.
+    """
+
+
+class LLMGateError(Mem0LangGraphError, RuntimeError):
+    """The `LLMGate`'s model call failed, or its reply was not a valid decision.
+
+    Attributes:
+        reply: The model's raw reply text when it could not be parsed; None when the
+            call itself failed (the provider's exception is the ``__cause__``).
+    """
+
+    def __init__(self, message: str, *, reply: str | None = None) -> None:
+        self.reply = reply
+        super().__init__(message)
 
 
 _ON_ERROR_MODES = ("raise", "warn", "ignore")

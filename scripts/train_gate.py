@@ -56,7 +56,12 @@ from mem0_langgraph.eval.data import (  # noqa: E402
     gate_examples,
     load_longmemeval,
 )
-from mem0_langgraph.learned_gate import CHEAP_FEATURES, FEATURE_NAMES, cheap_features, gate_query  # noqa: E402
+from mem0_langgraph.gates.learned import (  # noqa: E402
+    CHEAP_FEATURES,
+    FEATURE_NAMES,
+    cheap_features,
+    gate_query,
+)
 
 DATA_FILE = "longmemeval_s_dev.json.gz"
 C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
@@ -70,7 +75,7 @@ def default_data_path() -> Path:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", type=Path, default=default_data_path(), help="LongMemEval-S dev .json.gz")
-    p.add_argument("--out", type=Path, default=ROOT / "mem0_langgraph" / "data" / "learned_gate.npz")
+    p.add_argument("--out", type=Path, default=ROOT / "mem0_langgraph" / "gates" / "data" / "learned_gate.npz")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--target-recall", type=float, default=0.95)
@@ -88,7 +93,11 @@ def embed(texts: list[str], cache_path: Path | None) -> np.ndarray:
     """MiniLM vectors of ``texts`` (batched, longest first), optionally cached on disk."""
     from tqdm import tqdm
 
-    from mem0_langgraph._embedding import EMBEDDING_DIMS, model_path, shared_embeddings
+    from mem0_langgraph.backends._embedding import (
+        EMBEDDING_DIMS,
+        model_path,
+        shared_embeddings,
+    )
 
     cached: dict[str, np.ndarray] = {}
     if cache_path and cache_path.is_file():
@@ -116,7 +125,7 @@ def featurize(examples: list[GateExample], cache_path: Path | None) -> np.ndarra
 
 
 def select_columns(X: np.ndarray, features: str) -> np.ndarray:
-    from mem0_langgraph._embedding import EMBEDDING_DIMS
+    from mem0_langgraph.backends._embedding import EMBEDDING_DIMS
 
     if features == "embedding":
         return X[:, :EMBEDDING_DIMS]

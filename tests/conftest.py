@@ -12,13 +12,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("MEM0_TELEMETRY", "False")
 os.environ.pop("OPENAI_API_KEY", None)  # tests run the offline default (infer=False)
 
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from mem0_langgraph.backend import Mem0Backend, MemoryHit
+from mem0_langgraph.backends.base import ForwardingBackend, MemoryHit, Op
+from mem0_langgraph.backends.mem0 import Mem0Backend
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +30,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def memory(data_dir: str) -> Any:
-    from mem0_langgraph.factory import create_memory
+    from mem0_langgraph.backends.factory import create_memory
 
     return create_memory(data_dir=data_dir, collection="tests")
 
@@ -43,51 +45,31 @@ def user_id() -> str:
     return f"user-{uuid.uuid4().hex[:10]}"
 
 
-class CountingBackend:
-    """The real backend, with call counts and optional injected failures (fault injection)."""
+class CountingBackend(ForwardingBackend):
+    """The real backend, with call counts per operation and optional injected failures (fault injection).
+
+    Only ``run`` / ``arun`` are overridden: every derived method (search, add, ...) goes through them.
+    """
 
     def __init__(self, inner: Mem0Backend, *, fail: Callable[[str], Exception | None] | None = None) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.calls: dict[str, int] = {}
         self.fail = fail or (lambda op: None)
 
-    def _hit(self, op: str) -> None:
-        self.calls[op] = self.calls.get(op, 0) + 1
-        exc = self.fail(op)
+    def _hit(self, op: Op) -> None:
+        name = re.sub(r"(?<!^)(?=[A-Z])", "_", type(op).__name__).lower()  # GetAll -> get_all
+        self.calls[name] = self.calls.get(name, 0) + 1
+        exc = self.fail(name)
         if exc is not None:
             raise exc
 
-    def search(self, query: str, *, filters: Any, limit: int) -> list[MemoryHit]:
-        self._hit("search")
-        return self.inner.search(query, filters=filters, limit=limit)
+    def run(self, op: Op) -> Any:
+        self._hit(op)
+        return super().run(op)
 
-    async def asearch(self, query: str, *, filters: Any, limit: int) -> list[MemoryHit]:
-        self._hit("search")
-        return await self.inner.asearch(query, filters=filters, limit=limit)
-
-    def add(self, messages: Any, *, ids: Any, metadata: Any = None) -> list[str]:
-        self._hit("add")
-        return self.inner.add(messages, ids=ids, metadata=metadata)
-
-    async def aadd(self, messages: Any, *, ids: Any, metadata: Any = None) -> list[str]:
-        self._hit("add")
-        return await self.inner.aadd(messages, ids=ids, metadata=metadata)
-
-    def get_all(self, *, filters: Any, limit: int = 100) -> list[MemoryHit]:
-        self._hit("get_all")
-        return self.inner.get_all(filters=filters, limit=limit)
-
-    async def aget_all(self, *, filters: Any, limit: int = 100) -> list[MemoryHit]:
-        self._hit("get_all")
-        return await self.inner.aget_all(filters=filters, limit=limit)
-
-    def delete_all(self, *, ids: Any) -> None:
-        self._hit("delete_all")
-        self.inner.delete_all(ids=ids)
-
-    async def adelete_all(self, *, ids: Any) -> None:
-        self._hit("delete_all")
-        await self.inner.adelete_all(ids=ids)
+    async def arun(self, op: Op) -> Any:
+        self._hit(op)
+        return await super().arun(op)
 
 
 @pytest.fixture

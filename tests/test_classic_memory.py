@@ -14,12 +14,12 @@ from langchain_core.messages import SystemMessage
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
 import mem0_langgraph
-import mem0_langgraph.classic_memory as classic_module
+import mem0_langgraph.adapters.classic_memory as classic_module
 from mem0_langgraph import AlwaysRecall, EchoChatModel, NeverRecall, RuleGate
-from mem0_langgraph.backend import Mem0Backend
-from mem0_langgraph.classic_memory import Mem0Memory
+from mem0_langgraph.adapters.classic_memory import Mem0Memory
+from mem0_langgraph.backends.mem0 import Mem0Backend
+from mem0_langgraph.core.render import MEMORY_MESSAGE_ID
 from mem0_langgraph.errors import MemoryBackendError, ScopeError
-from mem0_langgraph.render import MEMORY_MESSAGE_ID
 from tests.conftest import BrokenMem0, CountingBackend, CountingGate
 
 FACT = "I'm vegetarian and allergic to peanuts."

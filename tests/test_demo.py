@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from mem0_langgraph.cli import build_parser
-from mem0_langgraph.demo import SCRIPT, run_demo
+from mem0_langgraph.cli.demo import SCRIPT, run_demo
+from mem0_langgraph.cli.main import build_parser
 
 
 def test_demo_recalls_preferences_on_the_dinner_turn_only(tmp_path, monkeypatch) -> None:

@@ -13,7 +13,14 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("MEM0_TELEMETRY", "False")
 
-from mem0_langgraph.eval import _metrics, data, gate_examples, load_locomo, load_longmemeval, run_gate_eval  # noqa: E402
+from mem0_langgraph.eval import (  # noqa: E402
+    _metrics,
+    data,
+    gate_examples,
+    load_locomo,
+    load_longmemeval,
+    run_gate_eval,
+)
 from mem0_langgraph.eval import gate as eval_gate  # noqa: E402
 from mem0_langgraph.eval.cli import main  # noqa: E402
 from mem0_langgraph.eval.data import split_of  # noqa: E402

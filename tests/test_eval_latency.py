@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mem0_langgraph.cli import build_parser
+from mem0_langgraph.cli.main import build_parser
 from mem0_langgraph.eval.latency import run_latency_eval, to_markdown
 
 

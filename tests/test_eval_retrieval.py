@@ -17,6 +17,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("MEM0_TELEMETRY", "False")
 
+from mem0_langgraph.core.rerank import KeywordFusion  # noqa: E402
 from mem0_langgraph.eval import retrieval  # noqa: E402
 from mem0_langgraph.eval.retrieval import (  # noqa: E402
     register_retrieval,
@@ -24,7 +25,6 @@ from mem0_langgraph.eval.retrieval import (  # noqa: E402
     run_retrieval_eval,
     to_markdown,
 )
-from mem0_langgraph.rerank import KeywordFusion  # noqa: E402
 
 DATA_DIR = Path(os.environ.get("MEM0_LANGGRAPH_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
 needs_locomo = pytest.mark.skipif(not (DATA_DIR / retrieval.LOCOMO_FILE).is_file(),

@@ -14,7 +14,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import START, MessagesState, StateGraph
 
 from mem0_langgraph import EchoChatModel, with_memory
-from mem0_langgraph.render import MEMORY_MESSAGE_ID
+from mem0_langgraph.core.render import MEMORY_MESSAGE_ID
 from tests.conftest import CountingBackend
 
 EARLY = ["Hi!", "Quick intro about me: I'm vegetarian, and I'm allergic to peanuts.", "Thanks!"]

@@ -13,10 +13,15 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("MEM0_TELEMETRY", "False")
 
-from mem0_langgraph import learned_gate  # noqa: E402
-from mem0_langgraph._embedding import shared_embeddings  # noqa: E402
-from mem0_langgraph.gate import RecallGate  # noqa: E402
-from mem0_langgraph.learned_gate import DEFAULT_WEIGHTS_PATH, FEATURE_NAMES, LearnedGate, gate_query  # noqa: E402
+from mem0_langgraph.gates import learned as learned_gate  # noqa: E402
+from mem0_langgraph.backends._embedding import shared_embeddings  # noqa: E402
+from mem0_langgraph.gates.base import RecallGate  # noqa: E402
+from mem0_langgraph.gates.learned import (  # noqa: E402
+    DEFAULT_WEIGHTS_PATH,
+    FEATURE_NAMES,
+    LearnedGate,
+    gate_query,
+)
 
 # Handwritten for this test only; the gate never trains on invented examples.
 PERSONAL_PAST = [
@@ -125,7 +130,7 @@ def test_docstring_examples() -> None:
 
 
 def test_import_loads_neither_torch_nor_weights() -> None:
-    code = ("import sys, mem0_langgraph.learned_gate as m; "
+    code = ("import sys, mem0_langgraph.gates.learned as m; "
             "print('torch' in sys.modules, 'sentence_transformers' in sys.modules, m._load_weights.cache_info().currsize)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=os.path.dirname(os.path.dirname(__file__))).stdout.split()

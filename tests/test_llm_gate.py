@@ -11,14 +11,27 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForLLMRun,
+    CallbackManagerForLLMRun,
+)
 from langchain_core.language_models import BaseChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from mem0_langgraph.errors import Mem0LangGraphError
-from mem0_langgraph.gate import MAX_QUERY_CHARS, RecallDecision, RecallGate, SyncGate
-from mem0_langgraph.llm_gate import DEFAULT_LLM_GATE_PROMPT, LLMGate, LLMGateError, parse_verdict
+from mem0_langgraph.gates.base import (
+    MAX_QUERY_CHARS,
+    RecallDecision,
+    RecallGate,
+    SyncGate,
+)
+from mem0_langgraph.gates.llm import (
+    DEFAULT_LLM_GATE_PROMPT,
+    LLMGate,
+    LLMGateError,
+    parse_verdict,
+)
 
 COOK = "What should I cook tonight?"
 RECALL_REPLY = json.dumps({"recall": True, "confidence": 0.85, "reason": "asks for a personal recommendation",
@@ -366,7 +379,7 @@ def test_chat_openai_unreachable_falls_back(stub_server: _StubServer) -> None:
 
 @pytest.mark.integration
 async def test_recaller_searches_the_rewritten_queries_and_nothing_on_no_recall(counting: Any, user_id: str) -> None:
-    from mem0_langgraph.recall import Recaller
+    from mem0_langgraph.core.recall import Recaller
 
     fact = "I'm vegetarian and allergic to peanuts."
     counting.add([{"role": "user", "content": fact}], ids={"user_id": user_id})

@@ -19,12 +19,12 @@ from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.runtime import Runtime
 
-import mem0_langgraph.middleware as middleware_module
+import mem0_langgraph.adapters.middleware as middleware_module
 from mem0_langgraph import AlwaysRecall, EchoChatModel, NeverRecall, RuleGate
-from mem0_langgraph.backend import Mem0Backend
+from mem0_langgraph.adapters.middleware import Mem0Middleware
+from mem0_langgraph.backends.mem0 import Mem0Backend
+from mem0_langgraph.core.render import MEMORY_MESSAGE_ID
 from mem0_langgraph.errors import MemoryBackendError, ScopeError
-from mem0_langgraph.middleware import Mem0Middleware
-from mem0_langgraph.render import MEMORY_MESSAGE_ID
 from tests.conftest import BrokenMem0, CountingBackend, CountingGate
 
 FACT = "I'm vegetarian and allergic to peanuts."
@@ -295,7 +295,7 @@ def test_invalid_options_name_the_fix(backend) -> None:
         Mem0Middleware(backend, on_error="explode")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="top_k"):
         Mem0Middleware(backend, top_k=0)
-    with pytest.raises(ValueError, match="writer= or sync=True"):
+    with pytest.raises(ValueError, match="writer= or sync_store=True"):
         Mem0Middleware(backend, writer=object(), sync_store=True)  # type: ignore[arg-type]
 
 

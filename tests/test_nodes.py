@@ -8,7 +8,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
 from mem0_langgraph import AlwaysRecall, NeverRecall, RecallNode, StoreNode
-from mem0_langgraph._embedding import shared_embeddings
+from mem0_langgraph.backends._embedding import shared_embeddings
 from mem0_langgraph.errors import MemoryBackendError, ScopeError
 from tests.conftest import CountingBackend
 
@@ -78,7 +78,7 @@ def test_one_embedding_per_text_per_turn(backend, user_id) -> None:
     text = f"Do you remember my favourite colour? ({user_id})"
     before = emb.encoded_texts
     RecallNode(memory=backend, gate=AlwaysRecall()).invoke({"messages": [HumanMessage(text)]}, cfg(user_id))
-    StoreNode(memory=backend, sync=True).invoke(
+    StoreNode(memory=backend, sync_store=True).invoke(
         {"messages": [HumanMessage(text), AIMessage("")]}, cfg(user_id))
     # the search embedded the message; the store reused that vector
     assert emb.encoded_texts - before == 1
@@ -98,7 +98,7 @@ def test_bad_input_is_a_logged_skip(counting, user_id, messages, reason, caplog)
     update = RecallNode(memory=counting, gate=AlwaysRecall()).invoke({"messages": messages}, cfg(user_id))
     assert update["recalled_memories"] == [] and reason in update["memory_trace"]["reason"]
     assert counting.calls.get("search", 0) == 0 and reason in caplog.text
-    store = StoreNode(memory=counting, sync=True).invoke({"messages": messages}, cfg(user_id))
+    store = StoreNode(memory=counting, sync_store=True).invoke({"messages": messages}, cfg(user_id))
     assert store["memory_trace"]["stored"] is False and counting.calls.get("add", 0) == 0
 
 
@@ -111,7 +111,7 @@ def test_text_blocks_beside_images_are_used(backend, user_id) -> None:
 
 def test_huge_message_is_clipped_not_fatal(backend, user_id) -> None:
     huge = "Remember this about my garden: " + "tomatoes basil " * 7000  # ~105k characters
-    node = StoreNode(memory=backend, sync=True, max_chars=8000)
+    node = StoreNode(memory=backend, sync_store=True, store_max_chars=8000)
     node.invoke({"messages": [HumanMessage(huge), AIMessage("Noted.")]}, cfg(user_id))
     stored = backend.get_all(filters={"user_id": user_id})
     assert stored and max(len(h.text) for h in stored) <= 8000
@@ -120,7 +120,7 @@ def test_huge_message_is_clipped_not_fatal(backend, user_id) -> None:
 
 
 def test_store_writes_exchange_under_user_and_session(backend, user_id) -> None:
-    node = StoreNode(memory=backend, sync=True)
+    node = StoreNode(memory=backend, sync_store=True)
     update = node.invoke({"messages": [HumanMessage("I'm moving to Berlin in May."), AIMessage("Exciting!")]},
                          cfg(user_id, "thread-9"))
     assert update["memory_trace"]["stored"]
@@ -130,7 +130,7 @@ def test_store_writes_exchange_under_user_and_session(backend, user_id) -> None:
 
 
 def test_store_skips_trivial_turns_and_duplicates(counting, user_id) -> None:
-    node = StoreNode(memory=counting, sync=True)
+    node = StoreNode(memory=counting, sync_store=True)
     assert node.invoke({"messages": [HumanMessage("thanks!"), AIMessage("Any time.")]},
                        cfg(user_id))["memory_trace"]["store_reason"] == "skipped: trivial turn"
     state = {"messages": [HumanMessage("My bike is red.", id="h1"), AIMessage("Nice.")]}
@@ -159,7 +159,7 @@ def test_chroma_failure_policies(backend, user_id, op, caplog, monkeypatch) -> N
     def node(**kw):
         if op == "search":
             return RecallNode(memory=backend, gate=AlwaysRecall(), **kw)
-        return StoreNode(memory=backend, sync=True, **kw)
+        return StoreNode(memory=backend, sync_store=True, **kw)
 
     with pytest.raises(MemoryBackendError) as err:
         node(on_error="raise").invoke(state, cfg(user_id))
@@ -181,7 +181,7 @@ def test_missing_scope_follows_on_error(backend) -> None:
 
 
 async def test_async_nodes(backend, user_id) -> None:
-    await StoreNode(memory=backend, sync=True).ainvoke(
+    await StoreNode(memory=backend, sync_store=True).ainvoke(
         {"messages": [HumanMessage("My favourite tea is genmaicha."), AIMessage("Nice choice.")]}, cfg(user_id))
     update = await RecallNode(memory=backend).ainvoke(
         {"messages": [HumanMessage("Do you remember my favourite tea?")]}, cfg(user_id))

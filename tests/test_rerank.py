@@ -9,11 +9,12 @@ import time
 import pytest
 from langchain_core.messages import HumanMessage
 
-from mem0_langgraph import rerank
-from mem0_langgraph.backend import Mem0Backend, MemoryHit
-from mem0_langgraph.gate import AlwaysRecall
-from mem0_langgraph.recall import Recaller
-from mem0_langgraph.rerank import KeywordFusion, Reranker, keyword_terms
+from mem0_langgraph.core import rerank
+from mem0_langgraph.backends.base import MemoryHit
+from mem0_langgraph.backends.mem0 import Mem0Backend
+from mem0_langgraph.core.recall import Recaller
+from mem0_langgraph.core.rerank import KeywordFusion, Reranker, keyword_terms
+from mem0_langgraph.gates.base import AlwaysRecall
 
 QUERY = "When did Caroline go to the LGBTQ support group?"
 

@@ -12,11 +12,11 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import ConfigurableField, RunnablePassthrough
 
-import mem0_langgraph.retriever as retriever_module
+import mem0_langgraph.adapters.retriever as retriever_module
 from mem0_langgraph import EchoChatModel
-from mem0_langgraph.backend import Mem0Backend
+from mem0_langgraph.adapters.retriever import Mem0Retriever
+from mem0_langgraph.backends.mem0 import Mem0Backend
 from mem0_langgraph.errors import MemoryBackendError, ScopeError
-from mem0_langgraph.retriever import Mem0Retriever
 from tests.conftest import CountingBackend
 
 FACTS = ["I'm vegetarian and allergic to peanuts.", "My sister Ana lives in Porto.", "I play the cello on Sundays."]

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from mem0_langgraph import AlwaysRecall, NeverRecall, RecallDecision, RecallGate, RuleGate
+from mem0_langgraph import (
+    AlwaysRecall,
+    NeverRecall,
+    RecallDecision,
+    RecallGate,
+    RuleGate,
+)
 
 FIRES = [
     "Can you suggest something I could cook for dinner tonight?",

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 import pytest
 
 from mem0_langgraph import ScopeConfig
+from mem0_langgraph.core.scopes import Scope
 from mem0_langgraph.errors import ScopeError
-from mem0_langgraph.scopes import Scope
 
 
 class FakeRuntime:  # stands in for langgraph.runtime.Runtime: only .context is read

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from mem0_langgraph import BackgroundWriter, SyncWriter
-from mem0_langgraph.writer import WriteJob
+from mem0_langgraph.core.writer import WriteJob
 from tests.conftest import CountingBackend
 
 

@@ -16,9 +16,9 @@ from typing import Any
 
 from mem0_langgraph.eval._metrics import auc, percentile, rate, wilson
 from mem0_langgraph.eval.data import GateExample, Split, gate_examples, load_longmemeval
-from mem0_langgraph.gate import AlwaysRecall, NeverRecall, RecallGate
-from mem0_langgraph.learned_gate import LearnedGate
-from mem0_langgraph.rule_gate import RuleGate
+from mem0_langgraph.gates.base import AlwaysRecall, NeverRecall, RecallGate
+from mem0_langgraph.gates.learned import LearnedGate
+from mem0_langgraph.gates.rules import RuleGate
 
 # Not a benchmark text: timing starts after the model has loaded and the code is warm.
 _WARM_UP_TEXT = "Warm-up message for the gate benchmark, not timed."

@@ -71,9 +71,15 @@ def run_latency_eval(*, memories: int = 1000, passes: int = 5, progress: bool = 
     from langchain_core.messages import AIMessage, HumanMessage
     from tqdm.auto import tqdm
 
-    from mem0_langgraph import AlwaysRecall, RecallNode, RuleGate, StoreNode, create_memory
-    from mem0_langgraph.backend import Mem0Backend
-    from mem0_langgraph.learned_gate import LearnedGate
+    from mem0_langgraph import (
+        AlwaysRecall,
+        RecallNode,
+        RuleGate,
+        StoreNode,
+        create_memory,
+    )
+    from mem0_langgraph.backends.mem0 import Mem0Backend
+    from mem0_langgraph.gates.learned import LearnedGate
 
     results: dict[str, Any] = {"import": bench_import()}
     directory = tempfile.mkdtemp(prefix="mem0-bench-")

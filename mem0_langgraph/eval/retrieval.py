@@ -33,11 +33,11 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from mem0_langgraph.backend import MemoryBackend, MemoryHit
+from mem0_langgraph.backends.base import MemoryBackend, MemoryHit
+from mem0_langgraph.core.rerank import KeywordFusion, Reranker
 from mem0_langgraph.eval._metrics import percentile
 from mem0_langgraph.eval._report import report
 from mem0_langgraph.eval.data import DATA_ENV, DEFAULT_DATA_DIR, data_dir
-from mem0_langgraph.rerank import KeywordFusion, Reranker
 
 Dataset = Literal["locomo", "longmemeval"]
 Split = Literal["dev", "holdout", "all"]
@@ -130,8 +130,8 @@ def run_retrieval_eval(
     settings = {"dataset": dataset, "split": split, "limit": limit, "seed": seed, "k_values": list(k_values),
                 "search_k": search_k, "min_score": min_score, "max_tokens": max_tokens}
     with tempfile.TemporaryDirectory(prefix="mem0-retrieval-", dir=work_dir) as tmp:
-        from mem0_langgraph.backend import Mem0Backend
-        from mem0_langgraph.factory import create_memory
+        from mem0_langgraph.backends.factory import create_memory
+        from mem0_langgraph.backends.mem0 import Mem0Backend
 
         collection = f"retrieval-{uuid.uuid4().hex[:12]}"
         backend = Mem0Backend(create_memory(data_dir=tmp, collection=collection, infer=False))
@@ -208,8 +208,8 @@ class _Run:
 
     def __init__(self, backend: MemoryBackend, rerankers: Mapping[str, Reranker | None], k_values: Sequence[int],
                  *, search_k: int, min_score: float, max_tokens: int, progress: bool) -> None:
-        from mem0_langgraph.gate import AlwaysRecall
-        from mem0_langgraph.recall import Recaller
+        from mem0_langgraph.core.recall import Recaller
+        from mem0_langgraph.gates.base import AlwaysRecall
 
         self.backend = backend
         self.cache = _SearchCache(backend, search_k)
@@ -226,7 +226,7 @@ class _Run:
         self.skipped: Counter[str] = Counter()
 
     def storer(self, roles: tuple[str, ...]) -> Any:
-        from mem0_langgraph.store import Storer
+        from mem0_langgraph.core.store import Storer
 
         return Storer(self.backend, sync=True, roles=roles, on_error="raise")
 
@@ -253,8 +253,8 @@ class _Run:
         """Per reranker and k: the turns recalled, the tokens injected and the memories injected."""
         from langchain_core.messages import HumanMessage
 
-        from mem0_langgraph._text import estimate_tokens
-        from mem0_langgraph.render import render_memories
+        from mem0_langgraph.core._text import estimate_tokens
+        from mem0_langgraph.core.render import render_memories
 
         config = {"configurable": {"user_id": user_id}}
         out: dict[str, dict[int, tuple[set[Hashable], int, int]]] = {}
@@ -281,7 +281,7 @@ class _Run:
 
 def _pre_embed(texts: Iterable[str]) -> None:
     # One batched pass through the model; the adds and searches then hit the embedder's cache.
-    from mem0_langgraph._embedding import shared_embeddings
+    from mem0_langgraph.backends._embedding import shared_embeddings
 
     unique = list(dict.fromkeys(t for t in texts if t))
     shared_embeddings().embed_documents(unique)
@@ -403,7 +403,7 @@ def _locomo_part(rows: list[tuple[str, int, dict[str, dict[int, tuple[float, int
 def _run_longmemeval(run: _Run, path: Path, *, limit: int | None, seed: int, split: Split) -> dict[str, Any]:
     from langchain_core.messages import AIMessage, HumanMessage
 
-    from mem0_langgraph._text import clip
+    from mem0_langgraph.core._text import clip
     from mem0_langgraph.eval.data import load_longmemeval, split_of
 
     data = load_longmemeval(path)

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from mem0_langgraph.backend import MemoryBackend
+from mem0_langgraph.backends.base import MemoryBackend
 
 logger = logging.getLogger("mem0_langgraph")
 
@@ -33,11 +33,15 @@ _EXIT_FLUSH_TIMEOUT_S = 30.0
 
 @dataclass(frozen=True)
 class WriteJob:
-    """One exchange to store: the messages, the scope ids and metadata."""
+    """One exchange to store: the messages, the scope ids, metadata and the exchange's key.
+
+    ``key`` names the exchange (see `exchange_key`): writes with the same key are the same write.
+    """
 
     messages: tuple[Mapping[str, str], ...]
     ids: Mapping[str, str]
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    key: str = ""
 
 
 @runtime_checkable
@@ -235,6 +239,22 @@ def _flush_at_exit() -> None:
     for writer in list(_LIVE_WRITERS):
         if writer.pending and not writer.flush(_EXIT_FLUSH_TIMEOUT_S):
             logger.error("mem0-langgraph: %d memory writes still pending at exit", writer.pending)
+
+
+_SHARED: weakref.WeakKeyDictionary[Any, BackgroundWriter] = weakref.WeakKeyDictionary()
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_writer(backend: MemoryBackend) -> BackgroundWriter:
+    """The one `BackgroundWriter` of ``backend``: every graph, node and middleware on it shares it.
+
+    A graph built per request therefore adds no thread; the writer lives as long as its backend.
+    """
+    with _SHARED_LOCK:
+        writer = _SHARED.get(backend)
+        if writer is None or writer._closed:
+            writer = _SHARED[backend] = BackgroundWriter(backend)
+        return writer
 
 
 def flush_all(timeout: float | None = None) -> bool:

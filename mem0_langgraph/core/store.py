@@ -8,6 +8,7 @@ writer is a `BackgroundWriter`, so the turn only pays for an enqueue.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections import OrderedDict
@@ -17,20 +18,22 @@ from typing import Any, Protocol, runtime_checkable
 
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import RunnableConfig
+from typing_extensions import Unpack
 
-from mem0_langgraph._node import StateNode, aemit_trace, emit_trace
-from mem0_langgraph._steps import Steps, call, run_async, run_sync
-from mem0_langgraph._text import clip, is_trivial, last_of_type, message_text
-from mem0_langgraph.backend import MemoryBackend, as_backend
-from mem0_langgraph.errors import OnError, check_on_error, handle_memory_error
-from mem0_langgraph.scopes import ScopeConfig
-from mem0_langgraph.state import TRACE_KEY, TurnTrace, merge_trace
-from mem0_langgraph.writer import BackgroundWriter, MemoryWriter, SyncWriter, WriteJob
+from mem0_langgraph.backends.base import MemoryBackend
+from mem0_langgraph.core._node import StateNode, aemit_trace, emit_trace
+from mem0_langgraph.core._steps import Steps, call, run_async, run_sync
+from mem0_langgraph.core._text import clip, is_trivial, last_of_type, message_text
+from mem0_langgraph.core.options import StorerOptions, resolve_options
+from mem0_langgraph.core.scopes import Scope, ScopeConfig
+from mem0_langgraph.core.state import TRACE_KEY, TurnTrace, merge_trace
+from mem0_langgraph.core.writer import MemoryWriter, SyncWriter, WriteJob, shared_writer
+from mem0_langgraph.errors import check_on_error, handle_memory_error
 
 logger = logging.getLogger("mem0_langgraph")
 
 TRACE_EVENT = "mem0_langgraph_store"
-_RECENT_IDS = 256  # message ids already stored, so a replayed node does not store twice
+_RECENT_EXCHANGES = 4096  # exchange keys already stored, so a replayed node does not store twice
 
 
 @runtime_checkable
@@ -60,44 +63,36 @@ class Storer:
     """The store logic shared by `StoreNode` and the LangChain adapters.
 
     Args:
-        memory: A `MemoryBackend`, a mem0 object or config dict, or None for the embedded default.
-        scopes: Where ids come from and which levels are written. Default `ScopeConfig()`.
-        writer: Where writes go. Default: a `BackgroundWriter` (or a `SyncWriter` with ``sync=True``).
-        sync: Write inline, for scripts and tests. Default False.
-        policy: The write policy. Default `SkipTrivialTurns`.
-        roles: Which sides of the exchange to store. Default ``("user", "assistant")``.
-        max_chars: Longer messages are cut to this many characters before storing. Default 8000.
-        metadata: Extra metadata stored with every memory.
-        on_error: ``"warn"`` (default), ``"raise"`` or ``"ignore"``.
+        backend: The `MemoryBackend` written to (built once by the adapter, see `as_backend`).
+        **options: `StorerOptions`: ``scopes``, ``writer``, ``sync_store``, ``write_policy``,
+            ``store_roles``, ``store_max_chars``, ``store_metadata``, ``on_error``; each option's
+            default and meaning is documented there, once. The old names ``sync``, ``policy``,
+            ``roles``, ``max_chars`` and ``metadata`` still work, with a `DeprecationWarning`.
+
+    Raises:
+        TypeError: An unknown option.
+        ValueError: ``writer`` with ``sync_store=True``, or bad ``store_roles``.
     """
 
-    def __init__(
-        self,
-        memory: Any = None,
-        *,
-        scopes: ScopeConfig | None = None,
-        writer: MemoryWriter | None = None,
-        sync: bool = False,
-        policy: WritePolicy | None = None,
-        roles: Sequence[str] = ("user", "assistant"),
-        max_chars: int = 8000,
-        metadata: dict[str, Any] | None = None,
-        on_error: OnError = "warn",
-    ) -> None:
-        if writer is not None and sync:
-            raise ValueError("pass either writer= or sync=True, not both")
-        bad = set(roles) - {"user", "assistant"}
-        if bad or not roles:
-            raise ValueError(f"roles must be a non-empty subset of ('user', 'assistant'), got {tuple(roles)}")
-        self.backend: MemoryBackend = as_backend(memory)
-        self.scopes = scopes or ScopeConfig()
-        self.writer: MemoryWriter = writer or (SyncWriter(self.backend) if sync else BackgroundWriter(self.backend))
-        self.policy: WritePolicy = policy or SkipTrivialTurns()
-        self.roles = tuple(roles)
-        self.max_chars = max_chars
-        self.metadata = dict(metadata or {})
-        self.on_error = check_on_error(on_error)
-        self._stored_ids: OrderedDict[str, None] = OrderedDict()
+    def __init__(self, backend: MemoryBackend, **options: Unpack[StorerOptions]) -> None:
+        o = resolve_options(options, StorerOptions, where="Storer")
+        if not isinstance(backend, MemoryBackend):
+            raise TypeError(f"Storer needs a MemoryBackend (see as_backend), got {type(backend).__name__}")
+        if o["writer"] is not None and o["sync_store"]:
+            raise ValueError("pass either writer= or sync_store=True, not both")
+        roles = tuple(o["store_roles"])
+        if not roles or set(roles) - {"user", "assistant"}:
+            raise ValueError(f"store_roles must be a non-empty subset of ('user', 'assistant'), got {roles}")
+        self.backend = backend
+        self.scopes: ScopeConfig = o["scopes"] or ScopeConfig()
+        self.writer: MemoryWriter = o["writer"] or (SyncWriter(backend) if o["sync_store"]
+                                                    else shared_writer(backend))
+        self.policy: WritePolicy = o["write_policy"] or SkipTrivialTurns()
+        self.roles = roles
+        self.max_chars: int = o["store_max_chars"]
+        self.metadata: dict[str, Any] = dict(o["store_metadata"] or {})
+        self.on_error = check_on_error(o["on_error"])
+        self._stored: OrderedDict[tuple[Any, ...], None] = OrderedDict()
 
     def store(self, messages: Sequence[BaseMessage], config: RunnableConfig | None = None,
               runtime: Any = None) -> TurnTrace:
@@ -138,11 +133,9 @@ class Storer:
         if job is not None:
             yield call(self.writer.submit, self.writer.asubmit, job)
             trace.update(stored=True, store_reason="queued")
-            human_id = job.metadata.get("message_id")
-            if human_id:
-                self._stored_ids[human_id] = None
-                while len(self._stored_ids) > _RECENT_IDS:
-                    self._stored_ids.popitem(last=False)
+            self._stored[job.key] = None
+            while len(self._stored) > _RECENT_EXCHANGES:
+                self._stored.popitem(last=False)
         trace["latency_ms"] = {"store": round((time.perf_counter() - t0) * 1000, 3)}
         logger.debug("mem0-langgraph store: %s", trace["store_reason"])
         return trace
@@ -159,13 +152,16 @@ class Storer:
             logger.info("mem0-langgraph store: %s", trace["store_reason"])
             return None
         ai = message_text(messages[ai_idx]) if ai_idx is not None else ""
-        if human_msg.id and human_msg.id in self._stored_ids:
-            trace["store_reason"] = "skipped: exchange already stored"
-            return None
         if (reason := self.policy.skip_reason(human, ai)) is not None:
             trace["store_reason"] = f"skipped: {reason}"
             return None
-        ids = self.scopes.write_ids(self.scopes.resolve(config, runtime))
+        scope = self.scopes.resolve(config, runtime)
+        thread = ((config or {}).get("configurable") or {}).get("thread_id")
+        key = exchange_key(scope, thread, human_msg.id, human, ai)
+        if key in self._stored:
+            trace["store_reason"] = "skipped: exchange already stored"
+            return None
+        ids = self.scopes.write_ids(scope)
         turns = {"user": human, "assistant": ai}
         batch = tuple({"role": r, "content": clip(turns[r], self.max_chars)} for r in self.roles if turns[r])
         if len(human) > self.max_chars:
@@ -174,13 +170,31 @@ class Storer:
                     "stored_at": datetime.now(timezone.utc).isoformat()}
         if human_msg.id:
             metadata["message_id"] = human_msg.id
-        return WriteJob(messages=batch, ids=ids, metadata=metadata)
+        metadata["exchange_key"] = key
+        return WriteJob(messages=batch, ids=ids, metadata=metadata, key=key)
+
+
+def exchange_key(scope: Scope, thread: Any, message_id: str | None, human: str, ai: str) -> str:
+    """A key naming one exchange in one scope and thread: deduplication and idempotent replay use it.
+
+    Two users (or two threads) whose messages share an id get different keys, and so does
+    a message edited and resent under the same id.
+
+    Example:
+        >>> a = exchange_key(Scope(user_id="alice"), "t1", "m1", "I'm vegetarian", "Noted")
+        >>> a == exchange_key(Scope(user_id="bob"), "t1", "m1", "I'm vegetarian", "Noted"), len(a)
+        (False, 32)
+    """
+    parts = (scope.user_id, scope.agent_id, scope.run_id, thread, message_id, human, ai)
+    raw = "\x1f".join("" if p is None else str(p) for p in parts)
+    return hashlib.sha256(raw.encode("utf-8", "replace")).hexdigest()[:32]
 
 
 class StoreNode(StateNode):
     """Store-after node: queues the newest exchange and adds the store trace.
 
-    Takes the options of `Storer`, plus ``trace_key``. Call `flush` (or
+    Takes ``memory`` (anything `as_backend` accepts) and `StorerOptions`, or a ready
+    ``storer``; plus ``trace_key`` and ``name``. Call `flush` (or
     ``aflush``) before reading memories back in the same process.
 
     Example:
@@ -197,9 +211,15 @@ class StoreNode(StateNode):
         ["I'm vegetarian", 'Noted!']
     """
 
-    def __init__(self, memory: Any = None, *, trace_key: str = TRACE_KEY, name: str = "store_memories",
-                 **options: Any) -> None:
-        self.storer: Storer = options.pop("storer", None) or Storer(memory, **options)
+    def __init__(self, memory: Any = None, *, storer: Storer | None = None, trace_key: str = TRACE_KEY,
+                 name: str = "store_memories", **options: Unpack[StorerOptions]) -> None:
+        if storer is not None and (memory is not None or options):
+            raise TypeError("pass either storer= or memory= and options, not both")
+        if storer is None:
+            from mem0_langgraph.backends.factory import as_backend
+
+            storer = Storer(as_backend(memory), **options)
+        self.storer = storer
         self.trace_key = trace_key
         self.name = name
 

@@ -55,7 +55,7 @@ def pick_model(name: str | None) -> DemoModel:
 
         model = os.environ.get("MEM0_LANGGRAPH_CHAT_MODEL", "gpt-4.1-mini")
         return DemoModel(ChatOpenAI(model=model), f"OpenAI {model}", echo=False)
-    from mem0_langgraph.echo_model import EchoChatModel
+    from mem0_langgraph.cli.echo_model import EchoChatModel
 
     return DemoModel(EchoChatModel(), "offline echo model (no OPENAI_API_KEY, no --model): it replies with "
                      "exactly the memory context and message it was given", echo=True)
@@ -66,10 +66,10 @@ def run_demo(*, model: str | None = None, data_dir: str | None = None, keep: boo
     """Replay `SCRIPT`; returns one record per turn (also what the tests check)."""
     from langgraph.checkpoint.memory import InMemorySaver
 
-    from mem0_langgraph.backend import Mem0Backend
-    from mem0_langgraph.factory import create_memory
-    from mem0_langgraph.graph import with_memory
-    from mem0_langgraph.writer import BackgroundWriter
+    from mem0_langgraph.backends.factory import create_memory
+    from mem0_langgraph.backends.mem0 import Mem0Backend
+    from mem0_langgraph.core.graph import with_memory
+    from mem0_langgraph.core.writer import BackgroundWriter
 
     directory = data_dir or tempfile.mkdtemp(prefix="mem0-langgraph-demo-")
     chosen = pick_model(model)

@@ -13,8 +13,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from mem0_langgraph._text import message_text
-from mem0_langgraph.render import MEMORY_MESSAGE_ID
+from mem0_langgraph.core._text import message_text
+from mem0_langgraph.core.render import MEMORY_MESSAGE_ID
 
 ECHO_LABEL = "[offline echo model]"
 

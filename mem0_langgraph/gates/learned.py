@@ -24,10 +24,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mem0_langgraph._embedding import EMBEDDING_DIMS, shared_embeddings
-from mem0_langgraph._text import is_trivial
-from mem0_langgraph.gate import RecallDecision, SyncGate, default_queries, topic_queries
-from mem0_langgraph.rule_gate import RuleGate
+from mem0_langgraph.backends._embedding import EMBEDDING_DIMS, shared_embeddings
+from mem0_langgraph.core._text import is_trivial
+from mem0_langgraph.gates.base import (
+    RecallDecision,
+    SyncGate,
+    default_queries,
+    topic_queries,
+)
+from mem0_langgraph.gates.rules import RuleGate
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings

@@ -14,15 +14,18 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.config import merge_configs
 from langgraph.graph import END, START, StateGraph
-
 from typing_extensions import Unpack
 
-from mem0_langgraph._node import StateNode
-from mem0_langgraph.options import MemoryOptions, build_components
-from mem0_langgraph.recall import RecallNode
-from mem0_langgraph.render import DEFAULT_MEMORY_PROMPT, MEMORY_MESSAGE_ID, inject_memories
-from mem0_langgraph.state import RECALL_KEY, TRACE_KEY, MemoryState
-from mem0_langgraph.store import StoreNode
+from mem0_langgraph.core._node import StateNode
+from mem0_langgraph.core.options import MemoryOptions, build_components
+from mem0_langgraph.core.recall import RecallNode
+from mem0_langgraph.core.render import (
+    DEFAULT_MEMORY_PROMPT,
+    MEMORY_MESSAGE_ID,
+    inject_memories,
+)
+from mem0_langgraph.core.state import RECALL_KEY, TRACE_KEY, MemoryState
+from mem0_langgraph.core.store import StoreNode
 
 
 class MemoryAwareNode(StateNode):

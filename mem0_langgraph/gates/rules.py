@@ -13,8 +13,14 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from mem0_langgraph._text import head_tail, is_trivial
-from mem0_langgraph.gate import DEFAULT_TOPIC_QUERIES, RecallDecision, SyncGate, default_queries, topic_queries
+from mem0_langgraph.core._text import head_tail, is_trivial
+from mem0_langgraph.gates.base import (
+    DEFAULT_TOPIC_QUERIES,
+    RecallDecision,
+    SyncGate,
+    default_queries,
+    topic_queries,
+)
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage

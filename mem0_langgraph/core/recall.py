@@ -18,16 +18,25 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import RunnableConfig
+from typing_extensions import Unpack
 
-from mem0_langgraph._node import StateNode, aemit_trace, emit_trace
-from mem0_langgraph._steps import Steps, call, run_async, run_sync
-from mem0_langgraph._text import clip, contained_in, estimate_tokens, last_of_type, message_text, normalise
-from mem0_langgraph.backend import MemoryBackend, MemoryHit, as_backend
-from mem0_langgraph.errors import OnError, check_on_error, handle_memory_error
-from mem0_langgraph.gate import RecallGate, default_queries, topic_queries
-from mem0_langgraph.rerank import DEFAULT_RERANKER, Reranker
-from mem0_langgraph.scopes import ScopeConfig
-from mem0_langgraph.state import RECALL_KEY, TRACE_KEY, RecalledMemory, TurnTrace
+from mem0_langgraph.backends.base import MemoryBackend, MemoryHit
+from mem0_langgraph.core._node import StateNode, aemit_trace, emit_trace
+from mem0_langgraph.core._steps import Steps, call, run_async, run_sync
+from mem0_langgraph.core._text import (
+    clip,
+    contained_in,
+    estimate_tokens,
+    last_of_type,
+    message_text,
+    normalise,
+)
+from mem0_langgraph.core.options import RecallerOptions, resolve_options
+from mem0_langgraph.core.rerank import DEFAULT_RERANKER, Reranker
+from mem0_langgraph.core.scopes import ScopeConfig
+from mem0_langgraph.core.state import RECALL_KEY, TRACE_KEY, RecalledMemory, TurnTrace
+from mem0_langgraph.errors import check_on_error, handle_memory_error
+from mem0_langgraph.gates.base import RecallGate, default_queries, topic_queries
 
 logger = logging.getLogger("mem0_langgraph")
 
@@ -47,69 +56,41 @@ class Recaller:
     """The recall logic shared by `RecallNode` and the LangChain adapters.
 
     Args:
-        memory: A `MemoryBackend`, a mem0 object or config dict, or None for the embedded default.
-        gate: The recall gate. Default `LearnedGate` (it beats `RuleGate` on the held-out
-            benchmark; it costs one embedding per non-trivial turn, which the search and the
-            store then reuse).
-        scopes: Where ids come from and which levels are searched. Default `ScopeConfig()`.
-        top_k: Most memories handed to the model. Default 5.
-        search_k: Candidates fetched per query before reranking and filtering. Default 100:
-            the reranker can only lift evidence that dense search fetched.
-        min_score: Hits scoring lower are dropped, in the backend's units. The embedded
-            default (Chroma L2 on unit vectors) scores ``1 / (3 - 2 * cosine)``, so the
-            default 0.4 keeps hits with cosine above 0.25.
-        max_tokens: Budget for the memories' text, estimated at 4 characters a token. Default 400.
-        recent_window: Messages before the newest one that the gate sees and that
-            recalled text is checked against. Default 6.
-        on_error: ``"warn"`` (default): log and answer without memory; ``"raise"``; ``"ignore"``.
-        reranker: Re-scores each query's candidates before the filters (see `Reranker`).
-            Default `KeywordFusion` (LoCoMo evidence recall@10 0.454 -> 0.605); None keeps the
-            backend's scores as they are.
-        probe_band: Memory-aware decisions: a gate score in ``[low, high)`` means "unsure";
-            such a turn searches anyway and recalls only memories scoring ``probe_min_score``
-            or more, so it fires when the store clearly holds something relevant and stays
-            quiet when it does not. Scores of ``high`` and above recall as usual; below ``low``
-            nothing is searched. In gate-score units; None turns it off. Default (0.1, 0.8).
-        probe_min_score: The stricter score a probed memory needs. Default 0.45 (cosine 0.39
-            on the embedded default).
+        backend: The `MemoryBackend` searched (built once by the adapter, see `as_backend`).
+        **options: `RecallerOptions`: ``gate``, ``scopes``, ``top_k``, ``search_k``, ``min_score``,
+            ``max_tokens``, ``recent_window``, ``reranker``, ``probe_band``, ``probe_min_score``,
+            ``on_error``; each option's default and meaning is documented there, once.
+
+    Raises:
+        TypeError: An unknown option, or a gate that is not a `RecallGate`.
+        ValueError: An option out of range.
     """
 
-    def __init__(
-        self,
-        memory: Any = None,
-        *,
-        gate: RecallGate | None = None,
-        scopes: ScopeConfig | None = None,
-        top_k: int = 5,
-        search_k: int = 100,
-        min_score: float = 0.4,
-        max_tokens: int = 400,
-        recent_window: int = 6,
-        on_error: OnError = "warn",
-        reranker: Reranker | None = DEFAULT_RERANKER,
-        probe_band: tuple[float, float] | None = (0.1, 0.8),
-        probe_min_score: float = 0.45,
-    ) -> None:
-        if top_k < 1 or search_k < top_k:
-            raise ValueError(f"need 1 <= top_k <= search_k, got top_k={top_k}, search_k={search_k}")
-        if max_tokens < 1 or recent_window < 0:
+    def __init__(self, backend: MemoryBackend, **options: Unpack[RecallerOptions]) -> None:
+        o = resolve_options(options, RecallerOptions, where="Recaller")
+        if not isinstance(backend, MemoryBackend):
+            raise TypeError(f"Recaller needs a MemoryBackend (see as_backend), got {type(backend).__name__}")
+        if o["top_k"] < 1 or o["search_k"] < o["top_k"]:
+            raise ValueError(f"need 1 <= top_k <= search_k, got top_k={o['top_k']}, search_k={o['search_k']}")
+        if o["max_tokens"] < 1 or o["recent_window"] < 0:
             raise ValueError("max_tokens must be >= 1 and recent_window >= 0")
-        self.backend: MemoryBackend = as_backend(memory)
-        self.gate: RecallGate = gate if gate is not None else _default_gate()
-        if not isinstance(self.gate, RecallGate):
-            raise TypeError(f"gate must implement decide() and adecide(), got {type(self.gate).__name__}")
-        self.scopes = scopes or ScopeConfig()
-        self.top_k = top_k
-        self.search_k = search_k
-        self.min_score = min_score
-        self.max_tokens = max_tokens
-        self.recent_window = recent_window
-        self.on_error = check_on_error(on_error)
-        self.reranker = reranker
+        probe_band = o["probe_band"]
         if probe_band is not None and not 0.0 <= probe_band[0] <= probe_band[1]:
             raise ValueError(f"probe_band must be (low, high) with 0 <= low <= high, got {probe_band}")
-        self.probe_band = probe_band
-        self.probe_min_score = probe_min_score
+        self.backend = backend
+        self.gate: RecallGate = o["gate"] if o["gate"] is not None else _default_gate()
+        if not isinstance(self.gate, RecallGate):
+            raise TypeError(f"gate must implement decide() and adecide(), got {type(self.gate).__name__}")
+        self.scopes: ScopeConfig = o["scopes"] or ScopeConfig()
+        self.top_k: int = o["top_k"]
+        self.search_k: int = o["search_k"]
+        self.min_score: float = o["min_score"]
+        self.max_tokens: int = o["max_tokens"]
+        self.recent_window: int = o["recent_window"]
+        self.on_error = check_on_error(o["on_error"])
+        self.reranker: Reranker | None = DEFAULT_RERANKER if o["reranker"] == "default" else o["reranker"]
+        self.probe_band: tuple[float, float] | None = probe_band
+        self.probe_min_score: float = o["probe_min_score"]
 
     def recall(self, messages: Sequence[BaseMessage], config: RunnableConfig | None = None,
                runtime: Any = None) -> RecallResult:
@@ -219,7 +200,8 @@ class RecallNode(StateNode):
     The key is replaced every turn (an empty list when the gate says no), and
     nothing is added to ``messages``. The turn's trace goes to ``memory_trace``
     and to callback handlers as the custom event ``"mem0_langgraph_recall"``.
-    Takes the options of `Recaller`, plus ``recall_key`` and ``trace_key``.
+    Takes ``memory`` (anything `as_backend` accepts) and `RecallerOptions`, or a ready
+    ``recaller``; plus ``recall_key``, ``trace_key`` and ``name``.
 
     Example:
         >>> import tempfile
@@ -236,9 +218,16 @@ class RecallNode(StateNode):
         []
     """
 
-    def __init__(self, memory: Any = None, *, recall_key: str = RECALL_KEY, trace_key: str = TRACE_KEY,
-                 name: str = "recall_memories", **options: Any) -> None:
-        self.recaller = options.pop("recaller", None) or Recaller(memory, **options)
+    def __init__(self, memory: Any = None, *, recaller: Recaller | None = None, recall_key: str = RECALL_KEY,
+                 trace_key: str = TRACE_KEY, name: str = "recall_memories",
+                 **options: Unpack[RecallerOptions]) -> None:
+        if recaller is not None and (memory is not None or options):
+            raise TypeError("pass either recaller= or memory= and options, not both")
+        if recaller is None:
+            from mem0_langgraph.backends.factory import as_backend
+
+            recaller = Recaller(as_backend(memory), **options)
+        self.recaller = recaller
         self.recall_key = recall_key
         self.trace_key = trace_key
         self.name = name
@@ -259,7 +248,7 @@ class RecallNode(StateNode):
 
 def _default_gate() -> RecallGate:
     # Imported here: the learned gate pulls numpy, and `import mem0_langgraph` stays light.
-    from mem0_langgraph.learned_gate import LearnedGate
+    from mem0_langgraph.gates.learned import LearnedGate
 
     return LearnedGate()
 

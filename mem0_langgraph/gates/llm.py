@@ -30,10 +30,21 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel, Field, field_validator
 
-from mem0_langgraph._steps import Steps, call, run_async, run_sync
-from mem0_langgraph._text import clip, head_tail, is_trivial, message_text, normalise
-from mem0_langgraph.errors import Mem0LangGraphError, OnError, check_on_error
-from mem0_langgraph.gate import MAX_QUERY_CHARS, RecallDecision, RecallGate, default_queries
+from mem0_langgraph.core._steps import Steps, call, run_async, run_sync
+from mem0_langgraph.core._text import (
+    clip,
+    head_tail,
+    is_trivial,
+    message_text,
+    normalise,
+)
+from mem0_langgraph.errors import LLMGateError, OnError, check_on_error
+from mem0_langgraph.gates.base import (
+    MAX_QUERY_CHARS,
+    RecallDecision,
+    RecallGate,
+    default_queries,
+)
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
@@ -88,19 +99,6 @@ _FALLBACK_SCORE = 0.5
 only memories that clearly match, instead of everything the search returns."""
 _ROLES = {"human": "user", "ai": "assistant"}
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
-
-
-class LLMGateError(Mem0LangGraphError, RuntimeError):
-    """The gate's model call failed, or its reply was not a valid decision.
-
-    Attributes:
-        reply: The model's raw reply text when it could not be parsed; None when the
-            call itself failed (the provider's exception is the ``__cause__``).
-    """
-
-    def __init__(self, message: str, *, reply: str | None = None) -> None:
-        self.reply = reply
-        super().__init__(message)
 
 
 class LLMGateVerdict(BaseModel):
@@ -202,7 +200,7 @@ class LLMGate:
 
         In cascade mode a confident cheap gate answers alone (the model is not called):
 
-        >>> from mem0_langgraph.rule_gate import RuleGate
+        >>> from mem0_langgraph.gates.rules import RuleGate
         >>> LLMGate(model, cascade=RuleGate()).decide("thanks!", []).reason
         'cascade: cheap gate: trivial turn (greeting, thanks, ack)'
     """

@@ -22,7 +22,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Protocol, runtime_checkable
 
-from mem0_langgraph.backend import MemoryHit
+from mem0_langgraph.backends.base import MemoryHit
 
 
 @runtime_checkable

@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from mem0_langgraph.demo import run_demo
+    from mem0_langgraph.cli.demo import run_demo
 
     run_demo(model=args.model, data_dir=args.data_dir, keep=args.keep)
     return 0

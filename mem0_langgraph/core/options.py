@@ -1,0 +1,194 @@
+"""The options of the recall and store steps: one name, one default and one docstring each.
+
+Every public surface (`with_memory`, `Mem0Middleware`, `Mem0Memory`, `RecallNode`,
+`StoreNode`, `Recaller`, `Storer`) takes these options by these names and passes
+them through; none restates a default. `MemoryOptions` is the whole set; the
+recall side reads `RecallerOptions`, the store side `StorerOptions`. Defaults
+live in `DEFAULTS`, next to the docstrings that state them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from typing_extensions import TypedDict, Unpack
+
+from mem0_langgraph.errors import OnError
+
+if TYPE_CHECKING:
+    from mem0_langgraph.core.recall import Recaller
+    from mem0_langgraph.core.rerank import Reranker
+    from mem0_langgraph.core.scopes import ScopeConfig
+    from mem0_langgraph.core.store import Storer, WritePolicy
+    from mem0_langgraph.core.writer import MemoryWriter
+    from mem0_langgraph.gates.base import RecallGate
+
+
+class SharedOptions(TypedDict, total=False):
+    """Options both steps read."""
+
+    scopes: ScopeConfig
+    """Scope keys and levels. Default `ScopeConfig()`: user from ``user_id``, session from
+    ``thread_id``; write user + session, search the user's memories."""
+    on_error: OnError
+    """``"warn"`` (default): log and answer without memory; ``"raise"``; ``"ignore"``."""
+
+
+class RecallerOptions(SharedOptions, total=False):
+    """Options of the recall step (`Recaller`, `RecallNode`)."""
+
+    gate: RecallGate
+    """The recall gate. Default `LearnedGate` (it beats `RuleGate` on the held-out benchmark;
+    one embedding per non-trivial turn, which the search and the store then reuse)."""
+    top_k: int
+    """Most memories handed to the model. Default 5."""
+    search_k: int
+    """Candidates fetched per query before reranking and filtering. Default 100: a reranker
+    can only lift evidence that dense search fetched."""
+    min_score: float
+    """Hits scoring lower are dropped, in the backend's units. Default 0.4: the embedded default
+    (Chroma L2 on unit vectors) scores ``1 / (3 - 2 * cosine)``, so cosine above 0.25 passes."""
+    max_tokens: int
+    """Token budget of the memories' text (about 4 characters a token). Default 400."""
+    recent_window: int
+    """Messages before the newest one that the gate sees and recall dedupes against. Default 6."""
+    reranker: Reranker | None
+    """Re-scores each query's candidates before the filters. Default `KeywordFusion`; None: off."""
+    probe_band: tuple[float, float] | None
+    """Memory-aware decisions: a gate score in ``[low, high)`` is "unsure"; such a turn searches
+    anyway and keeps only memories scoring ``probe_min_score`` or more. Default (0.1, 0.8); None: off."""
+    probe_min_score: float
+    """Score a probed memory needs. Default 0.45 (cosine 0.39 on the embedded default)."""
+
+
+class StorerOptions(SharedOptions, total=False):
+    """Options of the store step (`Storer`, `StoreNode`)."""
+
+    writer: MemoryWriter
+    """Where writes go. Default: the backend's shared `BackgroundWriter`."""
+    sync_store: bool
+    """Write inline, for scripts and tests. Default False."""
+    write_policy: WritePolicy
+    """Which exchanges are worth storing. Default `SkipTrivialTurns`."""
+    store_roles: Sequence[str]
+    """Sides of the exchange to store. Default ``("user", "assistant")``."""
+    store_max_chars: int
+    """Longer messages are cut to this many characters before storing. Default 8000."""
+    store_metadata: Mapping[str, Any]
+    """Extra static metadata stored with every memory. Default none."""
+
+
+class MemoryOptions(RecallerOptions, StorerOptions, total=False):
+    """Every option of the recall and store steps (all keyword-only, all optional).
+
+    Taken by `with_memory`, `Mem0Middleware` and `Mem0Memory`; see `RecallerOptions`
+    and `StorerOptions` for each option's default.
+    """
+
+
+DEFAULTS: dict[str, Any] = {
+    "scopes": None,  # ScopeConfig()
+    "on_error": "warn",
+    "gate": None,  # LearnedGate(), built lazily: it loads numpy and its weights
+    "top_k": 5,
+    "search_k": 100,
+    "min_score": 0.4,
+    "max_tokens": 400,
+    "recent_window": 6,
+    "reranker": "default",  # KeywordFusion(); None turns reranking off
+    "probe_band": (0.1, 0.8),
+    "probe_min_score": 0.45,
+    "writer": None,  # the backend's shared BackgroundWriter (SyncWriter with sync_store=True)
+    "sync_store": False,
+    "write_policy": None,  # SkipTrivialTurns()
+    "store_roles": ("user", "assistant"),
+    "store_max_chars": 8000,
+    "store_metadata": None,
+}
+"""The default of every option (None where the default is an object built on use)."""
+
+DEPRECATED_NAMES = {"sync": "sync_store", "policy": "write_policy", "roles": "store_roles",
+                    "max_chars": "store_max_chars", "metadata": "store_metadata"}
+"""Old `StoreNode` / `Storer` names, accepted with a `DeprecationWarning` until 0.3."""
+
+
+def resolve_options(options: Mapping[str, Any], schema: type, *, where: str = "memory") -> dict[str, Any]:
+    """Check ``options`` against ``schema`` (a TypedDict above) and fill in every default.
+
+    Args:
+        options: What the caller passed.
+        schema: `MemoryOptions`, `RecallerOptions` or `StorerOptions`.
+        where: Named in the deprecation warning.
+
+    Returns:
+        Every key of ``schema`` with the caller's value or the default.
+
+    Raises:
+        TypeError: An unknown option, naming the valid ones.
+
+    Example:
+        >>> resolve_options({"top_k": 3}, RecallerOptions)["top_k"], resolve_options({}, RecallerOptions)["top_k"]
+        (3, 5)
+        >>> resolve_options({"topk": 3}, MemoryOptions)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        TypeError: unknown memory option(s) ['topk']; valid: gate, max_tokens, min_score, ...
+    """
+    valid = schema.__annotations__
+    given = dict(options)
+    for old, new in DEPRECATED_NAMES.items():
+        if old in given and new in valid:
+            warnings.warn(f"{where}({old}=...) is deprecated; use {new}=... (the name every surface shares)",
+                          DeprecationWarning, stacklevel=4)
+            if new in given:
+                raise TypeError(f"pass {new}= only, not both {old}= and {new}=")
+            given[new] = given.pop(old)
+    unknown = sorted(set(given) - set(valid))
+    if unknown:
+        raise TypeError(f"unknown memory option(s) {unknown}; valid: {', '.join(sorted(valid))}")
+    return {key: given.get(key, DEFAULTS[key]) for key in valid}
+
+
+def split_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split `MemoryOptions` into the recall side's and the store side's (shared keys go to both)."""
+    checked = resolve_options(options, MemoryOptions)
+    return ({k: checked[k] for k in RecallerOptions.__annotations__},
+            {k: checked[k] for k in StorerOptions.__annotations__})
+
+
+def build_components(memory: Any = None, **options: Unpack[MemoryOptions]) -> tuple[Recaller, Storer]:
+    """Build the `Recaller` and `Storer` of one adapter, sharing one backend and one scope config.
+
+    The backend is built here, once (`as_backend`), and handed to both.
+
+    Args:
+        memory: Anything `as_backend` accepts (None: the embedded default).
+        **options: `MemoryOptions`.
+
+    Raises:
+        TypeError: An unknown option, naming the valid ones.
+
+    Example:
+        >>> import tempfile
+        >>> from mem0_langgraph import create_memory
+        >>> memory = create_memory(data_dir=tempfile.mkdtemp())  # the offline default
+        >>> recaller, storer = build_components(memory, top_k=3, sync_store=True)
+        >>> recaller.top_k, type(storer.writer).__name__, recaller.backend is storer.backend
+        (3, 'SyncWriter', True)
+        >>> build_components(memory, topk=3)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        TypeError: unknown memory option(s) ['topk']; valid: gate, max_tokens, min_score, ...
+    """
+    from mem0_langgraph.backends.factory import as_backend
+    from mem0_langgraph.core.recall import Recaller
+    from mem0_langgraph.core.scopes import ScopeConfig
+    from mem0_langgraph.core.store import Storer
+
+    recall, store = split_options(options)
+    backend = as_backend(memory)
+    scopes = recall.get("scopes") or ScopeConfig()
+    recall["scopes"] = store["scopes"] = scopes
+    return Recaller(backend, **recall), Storer(backend, **store)
