@@ -13,12 +13,11 @@ This module imports ``langchain_classic`` (``pip install "mem0-langgraph[classic
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
 try:
     from langchain_classic.base_memory import BaseMemory
@@ -28,12 +27,11 @@ except ImportError as exc:  # an optional integration: name the extra that provi
 
 from mem0_langgraph.backends.base import MemoryBackend
 from mem0_langgraph.backends.factory import as_backend
-from mem0_langgraph.core.options import MemoryOptions, build_components
+from mem0_langgraph.core.options import build_components
 from mem0_langgraph.core.recall import Recaller, RecallResult
 from mem0_langgraph.core.render import DEFAULT_MEMORY_PROMPT, render_memories
-from mem0_langgraph.core.scopes import ScopeConfig
+from mem0_langgraph.core.scopes import Scope, ScopeConfig
 from mem0_langgraph.core.store import Storer
-from mem0_langgraph.errors import OnError
 
 
 class Mem0Memory(BaseMemory):
@@ -50,23 +48,22 @@ class Mem0Memory(BaseMemory):
 
     Attributes:
         memory: A mem0 ``Memory`` / ``MemoryClient``, a mem0 config dict, a `MemoryBackend`,
-            or None for the embedded offline default (`create_memory`).
+            or None for the embedded offline default (`create_memory`); normalised once
+            into a `MemoryBackend`.
         user_id: The user whose memories are read and written. Required by the default scopes.
-        agent_id: The agent id, when memories are kept per agent. Default None.
+        agent_id: The agent id: when set, memories are written and searched for this user
+            with this agent. Default None.
         run_id: The session id; stored exchanges are tagged with it. Default None.
         memory_key: The chain input variable the memories fill. Default ``"history"``.
         input_key: The input holding the user's message. Default: the single input
             that is not a memory variable.
         output_key: The output holding the answer. Default: the single output, else ``"output"``.
         return_messages: Return a list of messages instead of a string. Default False.
-        gate: The recall gate. Default `LearnedGate`.
-        scopes: Which levels are written and searched. Default `ScopeConfig()`: writes are
-            tagged user + session, recall searches all of the user's memories.
-        top_k, search_k, min_score, max_tokens: Recall limits (see `Recaller`).
-        writer, sync_store, write_policy, store_roles: Store options (see `Storer`).
-        on_error: ``"warn"`` (default): log and go on without memory; ``"raise"``; ``"ignore"``.
-            Applies to recall and store; `clear` always raises.
         memory_prompt: The framing sentence of the memory block.
+        options: The `MemoryOptions` given (gate, scopes, recall limits, store options,
+            ``on_error``), each applied; their defaults are documented there, once. ``on_error``
+            applies to recall and store; `clear` always raises. Unknown keys raise the same
+            ``TypeError`` as `with_memory`.
 
     Example:
         >>> import tempfile
@@ -96,42 +93,40 @@ class Mem0Memory(BaseMemory):
     input_key: str | None = None
     output_key: str | None = None
     return_messages: bool = False
-    gate: Any = None
-    scopes: Any = None
-    top_k: int = 5
-    search_k: int = 100
-    min_score: float = 0.4
-    max_tokens: int = 400
-    writer: Any = None
-    sync_store: bool = False
-    write_policy: Any = None
-    store_roles: Sequence[str] = ("user", "assistant")
-    on_error: OnError = "warn"
     memory_prompt: str = DEFAULT_MEMORY_PROMPT
+    options: dict[str, Any] = Field(default_factory=dict)
 
     _recaller: Recaller = PrivateAttr()
     _storer: Storer = PrivateAttr()
     _config: RunnableConfig = PrivateAttr()
 
     def __init__(self, **data: Any) -> None:
-        """Build the shared backend, recaller and storer; check the scope now, not at the first turn.
+        """Build the shared backend, recaller and storer; check the options and the scope now.
+
+        Keyword arguments that are not fields of this class are `MemoryOptions`; they are
+        collected into ``options`` and applied.
 
         Raises:
+            TypeError: An unknown option.
             ScopeError: A required scope id (``user_id`` by default) is missing or malformed.
         """
-        super().__init__(**data)
+        options = {k: data.pop(k) for k in list(data) if k not in type(self).model_fields}
+        options.update(data.pop("options", None) or {})
+        super().__init__(**data, options=options)
         # Set up after pydantic's validation, so a ScopeError reaches the caller as itself.
         backend: MemoryBackend = as_backend(self.memory)
         self.memory = backend  # copies of this object (configurable fields) share the backend
-        self.scopes = self.scopes or ScopeConfig()
-        ids = {self.scopes.user_key: self.user_id, self.scopes.agent_key: self.agent_id,
-               self.scopes.run_key: self.run_id}
+        scope = Scope(user_id=self.user_id, agent_id=self.agent_id, run_id=self.run_id)  # validates the ids
+        scopes: ScopeConfig = options.get("scopes") or ScopeConfig()
+        ids = {scopes.user_key: scope.user_id, scopes.agent_key: scope.agent_id, scopes.run_key: scope.run_id}
         self._config = {"configurable": {k: v for k, v in ids.items() if v is not None}}
-        self.scopes.resolve(self._config)  # raises ScopeError naming the missing id
-        # A classic chain hands over one input, not a message window: recent_window=0.
-        self._recaller, self._storer = build_components(
-            backend, recent_window=0,
-            **{k: getattr(self, k) for k in MemoryOptions.__annotations__ if k in type(self).model_fields})
+        scopes.resolve(self._config)  # raises ScopeError naming the missing id
+        for level in ("user", "agent", "run"):
+            if scope.get(level) is not None and level not in scopes.write_levels + scopes.search_levels:
+                raise ValueError(f"{level}_id={scope.get(level)!r} is set but scopes= neither writes nor searches the "
+                                 f"{level!r} level; add it to write_levels / search_levels, or drop the id")
+        # A classic chain hands over one input, not a message window: recent_window=0 unless set.
+        self._recaller, self._storer = build_components(backend, **{"recent_window": 0, **options})
 
     @property
     def memory_variables(self) -> list[str]:
@@ -204,7 +199,8 @@ class Mem0Memory(BaseMemory):
         await self._recaller.backend.adelete_all(ids=self._clear_ids())
 
     def _clear_ids(self) -> dict[str, str]:
-        return self.scopes.search_filters(self.scopes.resolve(self._config))
+        scopes = self._recaller.scopes
+        return scopes.search_filters(scopes.resolve(self._config))
 
 
 def _as_message(value: Any, cls: type[BaseMessage]) -> BaseMessage:

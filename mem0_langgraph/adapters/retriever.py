@@ -20,6 +20,9 @@ from pydantic import Field
 from mem0_langgraph.backends.base import MemoryBackend, MemoryHit
 from mem0_langgraph.backends.factory import as_backend
 from mem0_langgraph.core._steps import Steps, call, run_async, run_sync
+from mem0_langgraph.core.options import DEFAULTS
+from mem0_langgraph.core.rerank import DEFAULT_RERANKER
+from mem0_langgraph.core.scopes import Scope
 from mem0_langgraph.errors import OnError, ScopeError, handle_memory_error
 
 _SCOPE_KEYS = ("user_id", "agent_id", "run_id")
@@ -38,9 +41,13 @@ class Mem0Retriever(BaseRetriever):
         user_id: Only this user's memories. Default None.
         agent_id: Only this agent's memories. Default None.
         run_id: Only this session's memories. Default None. At least one id is required.
-        k: Most documents returned. Default 4.
-        min_score: Hits scoring lower are dropped, in the backend's units (see `Recaller`).
-            Default 0.4.
+        k: Most documents returned (LangChain's name for ``top_k``; ``invoke(query, k=2)``
+            overrides it per call). Default 4.
+        min_score: Hits scoring lower are dropped, in the backend's units. Default as in
+            `RecallerOptions` (0.4).
+        search_k: Candidates fetched before reranking. Default as in `RecallerOptions` (100).
+        reranker: Re-scores candidates before ``min_score`` and ``k``. Default as in
+            `RecallerOptions` (`KeywordFusion`); None keeps the backend's dense scores.
         on_error: ``"warn"`` (default): log and return no documents; ``"raise"``
             (`MemoryBackendError`); ``"ignore"``.
 
@@ -61,20 +68,28 @@ class Mem0Retriever(BaseRetriever):
     agent_id: str | None = None
     run_id: str | None = None
     k: int = Field(default=4, ge=1)
-    min_score: float = 0.4
-    on_error: OnError = "warn"
+    min_score: float = DEFAULTS["min_score"]
+    search_k: int = Field(default=DEFAULTS["search_k"], ge=1)
+    reranker: Any = DEFAULTS["reranker"]
+    on_error: OnError = DEFAULTS["on_error"]
 
     def __init__(self, **data: Any) -> None:
-        """Normalise the backend once.
+        """Check the options and the scope, and normalise the backend once.
 
         Raises:
-            ScopeError: None of ``user_id``, ``agent_id``, ``run_id`` is set.
+            TypeError: An unknown keyword (the same error `with_memory` gives).
+            ScopeError: None of ``user_id``, ``agent_id``, ``run_id`` is set, or one is malformed.
         """
+        unknown = sorted(set(data) - set(type(self).model_fields))
+        if unknown:
+            raise TypeError(f"unknown memory option(s) {unknown}; valid: {', '.join(sorted(type(self).model_fields))}")
         super().__init__(**data)
         # Checked after pydantic's validation, so a ScopeError reaches the caller as itself.
         if not self._filters():
             raise ScopeError("Mem0Retriever needs at least one of user_id, agent_id, run_id",
                              level="user", key="user_id")
+        if self.reranker == "default":
+            self.reranker = DEFAULT_RERANKER
         self.memory = as_backend(self.memory)  # copies (configurable fields) share the backend
 
     @property
@@ -83,33 +98,46 @@ class Mem0Retriever(BaseRetriever):
         return self.memory
 
     def _filters(self) -> dict[str, str]:
-        return {key: value for key in _SCOPE_KEYS if (value := getattr(self, key)) is not None}
+        # Scope() refuses wildcards, operators and whitespace: an id is matched exactly, never widened.
+        scope = Scope(user_id=self.user_id, agent_id=self.agent_id, run_id=self.run_id)
+        return scope.ids(("user", "agent", "run"))
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
+                                **kwargs: Any) -> list[Document]:
         try:
-            return run_sync(self._steps(query))
+            return run_sync(self._steps(query, **kwargs))
         except Exception as exc:  # memory must not take the chain down; on_error decides
             return self._failed(exc)
 
-    async def _aget_relevant_documents(self, query: str, *,
-                                       run_manager: AsyncCallbackManagerForRetrieverRun) -> list[Document]:
+    async def _aget_relevant_documents(self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun,
+                                       **kwargs: Any) -> list[Document]:
         try:
-            return await run_async(self._steps(query))
+            return await run_async(self._steps(query, **kwargs))
         except Exception as exc:  # memory must not take the chain down; on_error decides
             return self._failed(exc)
 
-    def _steps(self, query: str) -> Steps[list[Document]]:
+    def _steps(self, query: str, k: int | None = None) -> Steps[list[Document]]:
+        """Search ``search_k`` candidates (``k`` without a reranker), rerank, threshold, keep ``k``.
+
+        ``k`` given at call time (``retriever.invoke(query, k=2)``) overrides the field.
+        """
+        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+            raise ValueError(f"k must be an int >= 1, got {k!r}")
+        k = k or self.k
         filters = self._filters()
         if not query.strip():
             return []
-        hits = yield call(self.backend.search, self.backend.asearch, query, filters=filters, limit=self.k)
-        return self._documents(hits, filters)
+        limit = max(k, self.search_k) if self.reranker is not None else k
+        hits = yield call(self.backend.search, self.backend.asearch, query, filters=filters, limit=limit)
+        if self.reranker is not None:
+            hits = self.reranker.rerank(query, hits)
+        return self._documents(hits, filters, k)
 
     def _failed(self, exc: Exception) -> list[Document]:
         handle_memory_error(self.on_error, exc, "memory retrieval")
         return []
 
-    def _documents(self, hits: list[MemoryHit], filters: dict[str, str]) -> list[Document]:
+    def _documents(self, hits: list[MemoryHit], filters: dict[str, str], k: int) -> list[Document]:
         kept = sorted((h for h in hits if h.score >= self.min_score), key=lambda h: h.score, reverse=True)
         return [
             Document(
@@ -123,5 +151,5 @@ class Mem0Retriever(BaseRetriever):
                     "scope": {k: str(h.metadata[k]) for k in _SCOPE_KEYS if h.metadata.get(k)} or dict(filters),
                 },
             )
-            for h in kept[: self.k]
+            for h in kept[:k]
         ]

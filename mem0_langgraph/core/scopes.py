@@ -8,7 +8,7 @@ to LangGraph's ``thread_id``, so one checkpointed thread is one mem0 session.
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -19,7 +19,6 @@ Level = Literal["user", "agent", "run"]
 LEVELS: tuple[Level, ...] = ("user", "agent", "run")
 
 _MAX_ID_CHARS = 256
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _RUNTIME_KEY = "__pregel_runtime"  # where LangGraph keeps the Runtime inside configurable
 
 
@@ -35,6 +34,12 @@ class Scope:
     user_id: str | None = None
     agent_id: str | None = None
     run_id: str | None = None
+
+    def __post_init__(self) -> None:
+        for level in LEVELS:
+            value = self.get(level)
+            if value is not None:
+                object.__setattr__(self, f"{level}_id", validate_id(value, level, f"{level}_id"))
 
     def get(self, level: Level) -> str | None:
         """Return the id at ``level``."""
@@ -53,9 +58,11 @@ class ScopeConfig:
         user_key: Key of the user id in ``configurable`` / the runtime context. Default ``"user_id"``.
         agent_key: Key of the agent id. Default ``"agent_id"``.
         run_key: Key of the session id. Default ``"thread_id"`` (LangGraph's thread).
-        write_levels: Levels a stored exchange is tagged with. Default user + session.
-        search_levels: Levels a recall filters on (all must match). Default user only:
-            the user's long-term memory across every session.
+        write_levels: Levels a stored exchange is tagged with, when present. Default user +
+            agent + session: an ``agent_id`` in the run's config takes effect.
+        search_levels: Levels a recall filters on, when present (all must match). Default
+            user + agent: the user's long-term memory across every session (with this agent,
+            when the run names one).
         required: Levels that must be present; a missing one raises `ScopeError`.
             Other levels are used when present and left out when not. Default user.
         defaults: Fallback ids per level, for single-user apps and scripts.
@@ -73,8 +80,8 @@ class ScopeConfig:
     user_key: str = "user_id"
     agent_key: str = "agent_id"
     run_key: str = "thread_id"
-    write_levels: tuple[Level, ...] = ("user", "run")
-    search_levels: tuple[Level, ...] = ("user",)
+    write_levels: tuple[Level, ...] = ("user", "agent", "run")
+    search_levels: tuple[Level, ...] = ("user", "agent")
     required: tuple[Level, ...] = ("user",)
     defaults: Mapping[str, str] = field(default_factory=dict)
 
@@ -123,7 +130,7 @@ class ScopeConfig:
                 raw = configurable.get(key)
             if raw is None:
                 raw = self.defaults.get(level)
-            ids[level] = None if raw is None else _validate(raw, level, key, available)
+            ids[level] = None if raw is None else validate_id(raw, level, key, available)
             if ids[level] is None and level in self.required:
                 raise ScopeError(
                     f"no {level} id: looked for {key!r} in config['configurable'] and the runtime "
@@ -161,20 +168,36 @@ def _context_get(context: Any, key: str) -> Any:
     return getattr(context, key, None)
 
 
-def _validate(raw: Any, level: str, key: str, available: Sequence[str]) -> str:
+def validate_id(raw: Any, level: str = "user", key: str = "user_id", available: Sequence[str] = ()) -> str:
+    """Check a scope id and return it; every id is matched exactly, so none may widen a filter.
+
+    Refused, with a `ScopeError`: non-strings (ints are accepted as their decimal text), empty ids,
+    ids over 256 characters, any whitespace (inner, leading or trailing: ``"alice "`` is not
+    ``"alice"``, and NBSP counts), control, format and surrogate characters, ``*`` (mem0's
+    wildcard) and a leading ``$`` (filter operators). Case and unicode form are kept as they
+    are: ``"Alice"`` and ``"alice"`` are two users.
+
+    Example:
+        >>> validate_id("alice@example.com")
+        'alice@example.com'
+        >>> validate_id("*")
+        Traceback (most recent call last):
+        ...
+        mem0_langgraph.errors.ScopeError: user id 'user_id' must not contain '*' or start with '$' (a wildcard or operator would widen the search), got '*'
+    """
     if isinstance(raw, bool) or not isinstance(raw, (str, int)):
-        raise ScopeError(
-            f"{level} id {key!r} must be a string, got {type(raw).__name__}",
-            level=level,
-            key=key,
-            available=available,
-        )
-    value = str(raw).strip()
-    if not value or len(value) > _MAX_ID_CHARS or _CONTROL.search(value):
-        raise ScopeError(
-            f"{level} id {key!r} must be 1-{_MAX_ID_CHARS} printable characters, got {value[:40]!r}",
-            level=level,
-            key=key,
-            available=available,
-        )
+        raise ScopeError(f"{level} id {key!r} must be a string, got {type(raw).__name__}",
+                         level=level, key=key, available=available)
+    value = str(raw)
+    if not value or len(value) > _MAX_ID_CHARS:
+        raise ScopeError(f"{level} id {key!r} must be 1-{_MAX_ID_CHARS} characters, got {len(value)}",
+                         level=level, key=key, available=available)
+    if "*" in value or value.startswith("$"):
+        raise ScopeError(f"{level} id {key!r} must not contain '*' or start with '$' (a wildcard or operator "
+                         f"would widen the search), got {value[:40]!r}", level=level, key=key, available=available)
+    bad = next((c for c in value if c.isspace() or unicodedata.category(c)[0] == "C"), None)
+    if bad is not None:
+        raise ScopeError(f"{level} id {key!r} must not contain whitespace or control characters, got "
+                         f"{value[:40]!r} (U+{ord(bad):04X})", level=level, key=key, available=available)
     return value
+
