@@ -39,6 +39,7 @@ CASES: dict[str, tuple[Any, Callable[[Any, Any], Any]]] = {
     "reranker": (None, lambda r, s: r.reranker),
     "probe_band": (None, lambda r, s: r.probe_band),
     "probe_min_score": (0.6, lambda r, s: r.probe_min_score),
+    "recall_timeout_s": (0.25, lambda r, s: r.recall_timeout_s),
     "writer": ("writer", lambda r, s: s.writer),
     "sync_store": (True, lambda r, s: isinstance(s.writer, SyncWriter)),
     "write_policy": (POLICY, lambda r, s: s.policy),

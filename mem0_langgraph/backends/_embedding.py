@@ -70,6 +70,7 @@ class LocalEmbeddings(Embeddings):
         self._lock = threading.Lock()
         self.encoded_texts = 0
         """How many texts went through the model (cache misses): tests and benchmarks read it."""
+        self._batcher = _Batcher(lambda texts: self.encode(texts).tolist())
 
     @property
     def model(self) -> Any:
@@ -93,7 +94,7 @@ class LocalEmbeddings(Embeddings):
                     missing.setdefault(t, len(missing))
                 out.append(v)
         if missing:
-            vectors = self.encode(list(missing)).tolist()
+            vectors = self._batcher.encode(list(missing))
             with self._lock:
                 self.encoded_texts += len(missing)
                 for t, i in missing.items():
@@ -108,6 +109,57 @@ class LocalEmbeddings(Embeddings):
         self._cache[text] = vector
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
+
+
+class _Batcher:
+    """Concurrent callers share one model call: whoever finds the model idle encodes every
+    text waiting at that moment, the others wait for their rows.
+
+    Under many concurrent turns (threads, or ``asyncio.to_thread`` from many coroutines) a
+    batch of 16 short texts costs far less than 16 single encodes on a small CPU, and the
+    model never runs twice at once (two intra-op pools would only contend).
+    """
+
+    def __init__(self, encode: Any) -> None:
+        self._encode = encode
+        self._cond = threading.Condition()
+        self._waiting: list[tuple[list[str], dict[str, Any]]] = []
+        self._busy = False
+
+    def encode(self, texts: list[str]) -> list[list[float]]:
+        slot: dict[str, Any] = {}
+        with self._cond:
+            self._waiting.append((texts, slot))
+            while "rows" not in slot and "error" not in slot and self._busy:
+                self._cond.wait()
+            if "rows" not in slot and "error" not in slot:
+                self._busy = True
+                batch, self._waiting = self._waiting, []
+            else:
+                batch = []
+        if batch:
+            self._run(batch)
+        if "error" in slot:
+            raise slot["error"]
+        return slot["rows"]
+
+    def _run(self, batch: list[tuple[list[str], dict[str, Any]]]) -> None:
+        flat = [t for texts, _ in batch for t in texts]
+        try:
+            rows = self._encode(flat)
+            outcome: dict[str, Any] = {"rows": rows}
+        except BaseException as exc:  # handed to every waiter of this batch, re-raised in each
+            outcome = {"error": exc}
+        with self._cond:
+            start = 0
+            for texts, slot in batch:
+                if "rows" in outcome:
+                    slot["rows"] = outcome["rows"][start:start + len(texts)]
+                else:
+                    slot["error"] = outcome["error"]
+                start += len(texts)
+            self._busy = False
+            self._cond.notify_all()
 
 
 @lru_cache(maxsize=None)

@@ -58,7 +58,26 @@ def message_text(message: BaseMessage | Any) -> str:
 
 
 def content_text(content: Any) -> str:
-    """Return the text of a message ``content`` (a string or a list of blocks)."""
+    """Return the text of a message ``content`` (a string or a list of blocks), always valid UTF-8.
+
+    Example:
+        >>> content_text("bad \\ud800 surrogate")
+        'bad \\ufffd surrogate'
+    """
+    return scrub(_content_text(content))
+
+
+def scrub(text: str) -> str:
+    """Replace lone surrogates (text no encoder accepts) with U+FFFD; leave everything else as is."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Through UTF-16: a pair written as two code points joins into its character.
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
+
+
+def _content_text(content: Any) -> str:
     if isinstance(content, str):
         return content.strip()
     if isinstance(content, list):

@@ -61,6 +61,10 @@ class RecallerOptions(SharedOptions, total=False):
     anyway and keeps only memories scoring ``probe_min_score`` or more. Default (0.1, 0.8); None: off."""
     probe_min_score: float
     """Score a probed memory needs. Default 0.45 (cosine 0.39 on the embedded default)."""
+    recall_timeout_s: float | None
+    """Longest a turn waits for the memory search; past it the turn answers without memory
+    (per ``on_error``) and the search is abandoned. Default 1.0 (a firing search takes ~20-70 ms
+    here; the margin covers a cold index on a busy machine). None: wait as long as it takes."""
 
 
 class StorerOptions(SharedOptions, total=False):
@@ -100,6 +104,7 @@ DEFAULTS: dict[str, Any] = {
     "reranker": "default",  # KeywordFusion(); None turns reranking off
     "probe_band": (0.1, 0.8),
     "probe_min_score": 0.45,
+    "recall_timeout_s": 1.0,
     "writer": None,  # the backend's shared BackgroundWriter (SyncWriter with sync_store=True)
     "sync_store": False,
     "write_policy": None,  # SkipTrivialTurns()

@@ -10,7 +10,10 @@ replaced every turn, never to ``messages``.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,7 +38,11 @@ from mem0_langgraph.core.options import RecallerOptions, resolve_options
 from mem0_langgraph.core.rerank import DEFAULT_RERANKER, Reranker
 from mem0_langgraph.core.scopes import ScopeConfig
 from mem0_langgraph.core.state import RECALL_KEY, TRACE_KEY, RecalledMemory, TurnTrace
-from mem0_langgraph.errors import check_on_error, handle_memory_error
+from mem0_langgraph.errors import (
+    MemoryBackendError,
+    check_on_error,
+    handle_memory_error,
+)
 from mem0_langgraph.gates.base import RecallGate, default_queries, topic_queries
 
 logger = logging.getLogger("mem0_langgraph")
@@ -91,6 +98,10 @@ class Recaller:
         self.reranker: Reranker | None = DEFAULT_RERANKER if o["reranker"] == "default" else o["reranker"]
         self.probe_band: tuple[float, float] | None = probe_band
         self.probe_min_score: float = o["probe_min_score"]
+        timeout = o["recall_timeout_s"]
+        if timeout is not None and timeout <= 0:
+            raise ValueError(f"recall_timeout_s must be > 0 or None, got {timeout}")
+        self.recall_timeout_s: float | None = timeout
 
     def recall(self, messages: Sequence[BaseMessage], config: RunnableConfig | None = None,
                runtime: Any = None) -> RecallResult:
@@ -145,10 +156,7 @@ class Recaller:
 
         filters = self.scopes.search_filters(self.scopes.resolve(config, runtime))
         t0 = time.perf_counter()
-        per_query: list[list[MemoryHit]] = yield [
-            call(self.backend.search, self.backend.asearch, q, filters=filters, limit=self.search_k)
-            for q in queries
-        ]
+        per_query: list[list[MemoryHit]] = yield call(self._search_all, self._asearch_all, queries, filters)
         candidates = sum(len(h) for h in per_query)
         if probing:
             # Memory-aware: a turn the gate is unsure about recalls only what clearly matches,
@@ -168,6 +176,30 @@ class Recaller:
         logger.debug("mem0-langgraph recall: %d candidates -> %d memories in %.1f ms", trace["candidates"],
                      len(result.memories), trace["latency_ms"]["search"])
         return result
+
+    def _search_all(self, queries: Sequence[str], filters: dict[str, str]) -> list[list[MemoryHit]]:
+        if self.recall_timeout_s is None:
+            return [self.backend.search(q, filters=filters, limit=self.search_k) for q in queries]
+        futures = [_search_pool().submit(self.backend.search, q, filters=filters, limit=self.search_k)
+                   for q in queries]
+        deadline = time.monotonic() + self.recall_timeout_s
+        try:
+            return [f.result(timeout=max(0.0, deadline - time.monotonic())) for f in futures]
+        except concurrent.futures.TimeoutError:
+            for f in futures:
+                f.cancel()
+            raise self._timed_out() from None
+
+    async def _asearch_all(self, queries: Sequence[str], filters: dict[str, str]) -> list[list[MemoryHit]]:
+        searches = asyncio.gather(*(self.backend.asearch(q, filters=filters, limit=self.search_k) for q in queries))
+        try:
+            return list(await asyncio.wait_for(searches, self.recall_timeout_s))
+        except asyncio.TimeoutError:
+            raise self._timed_out() from None
+
+    def _timed_out(self) -> MemoryBackendError:
+        return MemoryBackendError(f"memory search took longer than recall_timeout_s={self.recall_timeout_s}s; "
+                                  "answering without it", operation="search")
 
     def select(self, hits: Sequence[MemoryHit], window: Sequence[str]) -> list[RecalledMemory]:
         """Threshold, dedupe, drop what the recent window already says, cap by count and tokens."""
@@ -251,6 +283,20 @@ def _default_gate() -> RecallGate:
     from mem0_langgraph.gates.learned import LearnedGate
 
     return LearnedGate()
+
+
+_POOL: concurrent.futures.ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _search_pool() -> concurrent.futures.ThreadPoolExecutor:
+    # Sync searches run here so a turn can stop waiting at recall_timeout_s; a hung search
+    # occupies one worker until it returns, never the turn.
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="mem0-langgraph-search")
+        return _POOL
 
 
 def _ms(t0: float) -> float:

@@ -66,13 +66,21 @@ class MemoryState(MessagesState):
 
 
 def merge_trace(previous: TurnTrace | None, part: TurnTrace) -> TurnTrace:
-    """This turn's trace with a later step's part merged in (latencies are merged, not replaced).
+    """This turn's trace with a later step's part merged in.
+
+    Latencies are merged, not replaced, and so are errors: a recall error and a store error
+    of the same turn are both kept, joined by ``"; "``.
 
     Example:
         >>> merge_trace({"recall": True, "latency_ms": {"gate": 0.1}}, {"stored": True, "latency_ms": {"store": 0.4}})
         {'recall': True, 'latency_ms': {'gate': 0.1, 'store': 0.4}, 'stored': True}
+        >>> merge_trace({"error": "memory recall failed: X"}, {"error": "memory store failed: X"})["error"]
+        'memory recall failed: X; memory store failed: X'
     """
     merged: dict[str, Any] = dict(previous or {})
     latency = {**merged.get("latency_ms", {}), **part.get("latency_ms", {})}
+    error = "; ".join(e for e in (merged.get("error"), part.get("error")) if e)
     merged.update({k: v for k, v in part.items() if k != "latency_ms"}, latency_ms=latency)
+    if error:
+        merged["error"] = error
     return merged  # type: ignore[return-value]

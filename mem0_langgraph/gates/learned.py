@@ -14,6 +14,7 @@ numpy (and the embedder).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 from collections.abc import Sequence
@@ -179,6 +180,15 @@ class LearnedGate(SyncGate):
             return RecallDecision(recall=True, score=round(p, 4), reason=reason,
                                   queries=default_queries(message) + topic_queries(message))
         return RecallDecision(recall=False, score=round(p, 4), reason=reason + " (below threshold)")
+
+    async def adecide(self, message: str, recent_messages: Sequence[BaseMessage]) -> RecallDecision:
+        """Async twin of `decide`: the embedding runs in a worker thread, never on the event loop.
+
+        Concurrent turns' embeddings are batched into one model call (see `LocalEmbeddings`).
+        """
+        if is_trivial(message):
+            return self.decide(message, recent_messages)
+        return await asyncio.to_thread(self.decide, message, recent_messages)
 
     def _predict(self, message: str) -> tuple[float, dict[str, float]]:
         """Probability, and each feature group's push on the logit relative to an average training row."""
