@@ -19,19 +19,15 @@ from langchain_core.language_models import BaseChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from mem0_langgraph.errors import Mem0LangGraphError
+from mem0_langgraph.errors import LLMGateError, Mem0LangGraphError
+from mem0_langgraph.gates._verdict import parse_verdict
 from mem0_langgraph.gates.base import (
     MAX_QUERY_CHARS,
     RecallDecision,
     RecallGate,
     SyncGate,
 )
-from mem0_langgraph.gates.llm import (
-    DEFAULT_LLM_GATE_PROMPT,
-    LLMGate,
-    LLMGateError,
-    parse_verdict,
-)
+from mem0_langgraph.gates.llm import DEFAULT_LLM_GATE_PROMPT, LLMGate
 
 COOK = "What should I cook tonight?"
 RECALL_REPLY = json.dumps({"recall": True, "confidence": 0.85, "reason": "asks for a personal recommendation",

@@ -106,9 +106,9 @@ class KeywordFusion:
     in the backend's [0, 1] units. Pure Python: about 1.5 ms for 100 chat-turn
     candidates, at most ~5 ms for 100 long ones (each read up to ``max_chars``).
 
-    Fetch more candidates than you inject (``search_k=100`` in `Recaller`, not the
-    default 20) so that the evidence that dense search ranks low is there to be
-    lifted. On LoCoMo, evidence recall@10 at search_k 100 went from 0.51 to 0.64
+    Fetch more candidates than you inject (`Recaller`'s ``search_k`` defaults to 100,
+    where mem0's own search returns 20) so that the evidence that dense search ranks
+    low is there to be lifted. On LoCoMo, evidence recall@10 at search_k 100 went from 0.51 to 0.64
     on the dev half it was tuned on and from 0.40 to 0.57 on the held-out half,
     for ~25 more tokens a recall (``mem0-langgraph eval retrieval``).
 

@@ -17,10 +17,7 @@ query.
 
 from __future__ import annotations
 
-import json
 import logging
-import math
-import re
 import string
 from collections.abc import Sequence
 from dataclasses import replace
@@ -28,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
-from pydantic import BaseModel, Field, field_validator
 
 from mem0_langgraph.core._steps import Steps, call, run_async, run_sync
 from mem0_langgraph.core._text import (
@@ -39,6 +35,11 @@ from mem0_langgraph.core._text import (
     normalise,
 )
 from mem0_langgraph.errors import LLMGateError, OnError, check_on_error
+from mem0_langgraph.gates._verdict import (
+    _JSON_INSTRUCTIONS,
+    LLMGateVerdict,
+    verdict_of,
+)
 from mem0_langgraph.gates.base import (
     MAX_QUERY_CHARS,
     RecallDecision,
@@ -83,12 +84,6 @@ Newest user message:
 """The gate's prompt. Fields: ``{message}`` (required), ``{recent}`` and ``{max_queries}``;
 write any other brace doubled (``{{``)."""
 
-_JSON_INSTRUCTIONS = (
-    'Reply with only a JSON object and no other text, like {"recall": true, "confidence": 0.9, '
-    '"queries": ["dietary restrictions"], "reason": "asks for a personal recommendation"}'
-)
-"""Appended to the prompt for models without structured output."""
-
 _PROMPT_FIELDS = frozenset({"message", "recent", "max_queries"})
 _MAX_MESSAGE_CHARS = 4000  # long pastes: the question is usually at the start or the end
 _RECENT_MESSAGES = 6
@@ -98,64 +93,6 @@ _FALLBACK_SCORE = 0.5
 """Score of the no-cascade fallback: unknown. A `Recaller` with a probe band then keeps
 only memories that clearly match, instead of everything the search returns."""
 _ROLES = {"human": "user", "ai": "assistant"}
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
-
-
-class LLMGateVerdict(BaseModel):
-    """Whether to search the user's long-term memory before answering, and for what."""
-
-    recall: bool = Field(description="True to search memory before answering.")
-    confidence: float | None = Field(
-        default=None, description="How likely (0 to 1) it is that facts about the user would improve the answer.")
-    queries: list[str] = Field(
-        default_factory=list, description="A few short search queries for the facts that would help; [] when "
-                                          "recall is false.")
-    reason: str = Field(default="", description="A few words on why.")
-
-    @field_validator("queries", mode="before")
-    @classmethod
-    def _listify(cls, value: Any) -> Any:
-        # Small models write one query as a bare string, or mix in nulls: keep what is usable.
-        if value is None:
-            return []
-        if isinstance(value, str):
-            return [value]
-        if isinstance(value, list):
-            return [q for q in value if isinstance(q, str)]
-        return value
-
-    @field_validator("confidence", mode="before")
-    @classmethod
-    def _number_or_none(cls, value: Any) -> Any:
-        # "high" or NaN is no confidence at all; the verdict itself is still usable.
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            return None
-        return None if math.isnan(number) else number
-
-    @field_validator("reason", mode="before")
-    @classmethod
-    def _text(cls, value: Any) -> Any:
-        return "" if value is None else str(value)
-
-
-def parse_verdict(text: str) -> LLMGateVerdict:
-    """Parse a model's JSON reply, tolerating code fences and text around the object.
-
-    Raises:
-        ValueError: No JSON object in ``text``, or one without a valid ``recall``.
-
-    Example:
-        >>> parse_verdict('Sure! ```json\\n{"recall": true, "queries": "my diet"}\\n```').queries
-        ['my diet']
-    """
-    fenced = _FENCE.search(text)
-    body = fenced.group(1) if fenced else text
-    start, end = body.find("{"), body.rfind("}")
-    if start < 0 or end < start:
-        raise ValueError("no JSON object in the reply")
-    return LLMGateVerdict.model_validate(json.loads(body[start:end + 1]))
 
 
 class LLMGate:
@@ -287,7 +224,7 @@ class LLMGate:
         """
         if isinstance(reply, Exception):
             raise LLMGateError(f"LLM gate call failed: {type(reply).__name__}: {clip(str(reply), 200)}") from reply
-        verdict = _verdict(reply)
+        verdict = verdict_of(reply)
         extras = self._rewrites(message, verdict.queries)
         # A no-recall verdict keeps the model's queries when it gave some: a Recaller probe band may still search.
         queries = default_queries(message) + extras if verdict.recall or extras else []
@@ -331,23 +268,6 @@ class LLMGate:
         if self.on_error == "warn":
             logger.warning("mem0-langgraph: %s", decision.reason)
         return decision
-
-
-def _verdict(reply: Any) -> LLMGateVerdict:
-    """The verdict in a structured (``include_raw``) or plain-text reply."""
-    if isinstance(reply, dict) and "raw" in reply:
-        if isinstance(reply.get("parsed"), LLMGateVerdict):
-            return reply["parsed"]
-        # The model answered in text instead of the schema, or broke it: try the text before giving up.
-        text, error = message_text(reply["raw"]), reply.get("parsing_error")
-    else:
-        text, error = message_text(reply), None
-    try:
-        return parse_verdict(text)
-    except ValueError as exc:
-        why = error or exc
-        raise LLMGateError(f"LLM gate reply is not a valid decision ({type(why).__name__}: "
-                           f"{clip(str(why), 200)}); reply: {clip(text, 200)!r}", reply=text) from why
 
 
 def _render_recent(messages: Sequence[BaseMessage]) -> str:

@@ -1,4 +1,4 @@
-"""`RuleGate`: the default recall gate, hand-written rules and no model.
+"""`RuleGate`: a recall gate of hand-written rules and no model (the default is `LearnedGate`).
 
 It fires on references to the user's past, person, preferences or earlier
 conversation, and on requests for personal recommendations; it stays silent on
