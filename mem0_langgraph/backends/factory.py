@@ -20,7 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from mem0_langgraph.backends.base import MemoryBackend
+from mem0_langgraph.backends.chroma_server import CHROMA_URL_ENV
 from mem0_langgraph.backends.mem0 import DATA_DIR_ATTR, INFER_ATTR, Mem0Backend
+from mem0_langgraph.backends.postgres import POSTGRES_URL_ENV
+from mem0_langgraph.errors import MemoryBackendError
 
 logger = logging.getLogger("mem0_langgraph")
 
@@ -67,7 +70,10 @@ def embedded_config(
     llm_model: str | None = None,
     api_key: str | None = None,
 ) -> dict[str, Any]:
-    """The mem0 config dict of the embedded default (Chroma + local MiniLM + SQLite)."""
+    """The mem0 config dict of the embedded default (Chroma + local MiniLM + SQLite).
+
+    `create_memory` then swaps mem0's vector store for a per-user one (see `open_store`).
+    """
     from mem0_langgraph.backends._embedding import EMBEDDING_DIMS, shared_embeddings
 
     embeddings = shared_embeddings()
@@ -98,6 +104,9 @@ def create_memory(
     infer: bool | None = None,
     config: Mapping[str, Any] | None = None,
     async_mode: bool = False,
+    postgres_url: str | None = None,
+    chroma_url: str | None = None,
+    chroma_headers: Mapping[str, str] | None = None,
 ) -> Any:
     """Create a mem0 ``Memory`` (or ``AsyncMemory``), offline by default.
 
@@ -111,12 +120,24 @@ def create_memory(
             (or, with ``config``, on, as mem0 does).
         config: A full mem0 config dict to use instead of the embedded default.
         async_mode: Return ``mem0.AsyncMemory`` instead of ``mem0.Memory``.
+        postgres_url: Keep the memories in PostgreSQL with pgvector (``postgresql://...``),
+            shared by every worker. Default ``$MEM0_LANGGRAPH_POSTGRES_URL``, else the embedded store.
+        chroma_url: Keep the memories on a Chroma server (``http://HOST:PORT``). Default
+            ``$MEM0_LANGGRAPH_CHROMA_URL``, else the embedded store.
+        chroma_headers: HTTP headers for the Chroma server, e.g. ``{"Authorization": "Bearer ..."}``.
+
+    Every store keeps each user's memories in a collection (a table on Postgres) of
+    its own, so a recall costs the same with 1,000 or 100,000 memories. The history
+    (mem0's SQLite file) stays in ``data_dir`` on each host.
 
     Returns:
         The mem0 memory object; pass it to `with_memory`, `RecallNode` or `StoreNode`.
 
     Raises:
-        ValueError: The collection name is invalid, or ``infer=True`` without a key or a config.
+        ValueError: The collection name is invalid, ``infer=True`` without a key or a config,
+            or both ``postgres_url`` and ``chroma_url``.
+        MemoryBackendError: The store could not be opened (``operation="open"``): a corrupt
+            file in ``data_dir``, or a server that cannot be reached; the message names which.
 
     Example:
         >>> import tempfile
@@ -127,6 +148,7 @@ def create_memory(
     directory = resolve_data_dir(data_dir)
     directory.mkdir(parents=True, exist_ok=True)
     prepare_environment(directory)
+    own_store = config is None
     if config is None:
         if not _COLLECTION_RE.match(collection):
             raise ValueError(
@@ -153,10 +175,80 @@ def create_memory(
 
     cls = AsyncMemory if async_mode else Memory
     _quiet_mem0_loggers()
-    memory = cls.from_config(dict(config))
+    if own_store:
+        postgres_url = postgres_url or os.environ.get(POSTGRES_URL_ENV) or None
+        chroma_url = chroma_url or os.environ.get(CHROMA_URL_ENV) or None
+        if postgres_url and chroma_url:
+            raise ValueError("pass postgres_url or chroma_url, not both (check $MEM0_LANGGRAPH_POSTGRES_URL "
+                             "and $MEM0_LANGGRAPH_CHROMA_URL)")
+        memory = open_store(cls, dict(config), directory, collection=collection, postgres_url=postgres_url,
+                            chroma_url=chroma_url, chroma_headers=chroma_headers)
+    else:
+        memory = cls.from_config(dict(config))
     setattr(memory, INFER_ATTR, use_infer)
     setattr(memory, DATA_DIR_ATTR, directory)
     return memory
+
+
+def open_store(cls: type, config: dict[str, Any], directory: Path, *, collection: str,
+               postgres_url: str | None = None, chroma_url: str | None = None,
+               chroma_headers: Mapping[str, str] | None = None) -> Any:
+    """Build the mem0 object ``cls`` on the chosen engine, with a per-user vector store.
+
+    The embedded Chroma on disk by default; a Chroma server with ``chroma_url``;
+    PostgreSQL + pgvector with ``postgres_url``. Failing to open is one
+    `MemoryBackendError` (``operation="open"``) that names what failed and the fix.
+    """
+    from mem0_langgraph.backends._embedding import EMBEDDING_DIMS
+    from mem0_langgraph.backends.chroma_server import chroma_client, chroma_store, embedded_client
+    from mem0_langgraph.backends.postgres import MAX_COLLECTION_CHARS, DetachedPool, open_pool, postgres_store
+
+    if postgres_url and len(collection) > MAX_COLLECTION_CHARS:
+        raise ValueError(f"collection {collection!r} is too long for Postgres: use at most {MAX_COLLECTION_CHARS} "
+                         "characters")
+    # mem0 builds a store from its config before ours replaces it: point it at the
+    # id directory, which exists in every layout, so it creates nothing else.
+    stub = f"{collection}_ids"
+    try:
+        if postgres_url:
+            pool = open_pool(postgres_url)
+            store = postgres_store(pool, collection=collection, dims=EMBEDDING_DIMS)
+            config["vector_store"] = {"provider": "pgvector", "config": {
+                "collection_name": stub, "embedding_model_dims": 1, "connection_pool": DetachedPool()}}
+        else:
+            client = (chroma_client(chroma_url, headers=chroma_headers) if chroma_url
+                      else embedded_client(str(directory / "chroma")))
+            store = chroma_store(client, collection=collection)
+            config["vector_store"] = {"provider": "chroma", "config": {"collection_name": stub, "client": client}}
+        memory = cls.from_config(config)
+    except ImportError:
+        raise
+    except BaseException as exc:  # noqa: BLE001 (chromadb's Rust core raises PanicException, a BaseException)
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise MemoryBackendError(_open_failure(exc, directory, postgres_url, chroma_url), operation="open") from exc
+    memory.vector_store = store
+    return memory
+
+
+def _open_failure(exc: BaseException, directory: Path, postgres_url: str | None, chroma_url: str | None) -> str:
+    cause = f"{type(exc).__name__}: {exc}"
+    if postgres_url:
+        return (f"could not open the memory store on the Postgres server {_redact(postgres_url)} ({cause}); check "
+                "that the server is up, the URL and credentials are right and pgvector is available "
+                "(CREATE EXTENSION vector)")
+    if chroma_url:
+        return (f"could not open the memory store on the Chroma server {chroma_url} ({cause}); check that the "
+                "server (chroma run --path DIR --host HOST --port PORT) is up at that address and the auth "
+                "headers are right")
+    return (f"could not open the memory store in {directory} ({cause}): {directory / 'chroma' / 'chroma.sqlite3'} "
+            f"(Chroma) or {directory / 'history.db'} (history) is damaged or not a database. Move {directory} "
+            "aside or restore it from a backup, or point data_dir / $MEM0_LANGGRAPH_DATA_DIR at another folder")
+
+
+def _redact(url: str) -> str:
+    """A connection URL without its password, for messages and logs."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 class _ExpectedNoise(logging.Filter):
