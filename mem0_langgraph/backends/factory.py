@@ -209,6 +209,7 @@ def open_store(cls: type, config: dict[str, Any], directory: Path, *, collection
     # mem0 builds a store from its config before ours replaces it: point it at the
     # id directory, which exists in every layout, so it creates nothing else.
     stub = f"{collection}_ids"
+    failing = directory / "chroma" / "chroma.sqlite3"
     try:
         if postgres_url:
             pool = open_pool(postgres_url)
@@ -220,30 +221,32 @@ def open_store(cls: type, config: dict[str, Any], directory: Path, *, collection
                       else embedded_client(str(directory / "chroma")))
             store = chroma_store(client, collection=collection)
             config["vector_store"] = {"provider": "chroma", "config": {"collection_name": stub, "client": client}}
+        failing = Path(config.get("history_db_path") or directory / "history.db")
         memory = cls.from_config(config)
     except ImportError:
         raise
     except BaseException as exc:  # noqa: BLE001 (chromadb's Rust core raises PanicException, a BaseException)
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
-        raise MemoryBackendError(_open_failure(exc, directory, postgres_url, chroma_url), operation="open") from exc
+        raise MemoryBackendError(_open_failure(exc, failing, postgres_url, chroma_url), operation="open") from exc
     memory.vector_store = store
     return memory
 
 
-def _open_failure(exc: BaseException, directory: Path, postgres_url: str | None, chroma_url: str | None) -> str:
+def _open_failure(exc: BaseException, path: Path, postgres_url: str | None, chroma_url: str | None) -> str:
     cause = f"{type(exc).__name__}: {exc}"
+    if path.name == "history.db" or not (postgres_url or chroma_url):
+        what = "mem0's history" if path.name == "history.db" else "the Chroma store"
+        return (f"could not open {path} ({what}: {cause}). If the file is damaged or not a database, move it "
+                f"aside (or restore it from a backup) and start again, or point data_dir / "
+                f"$MEM0_LANGGRAPH_DATA_DIR at another folder")
     if postgres_url:
         return (f"could not open the memory store on the Postgres server {_redact(postgres_url)} ({cause}); check "
                 "that the server is up, the URL and credentials are right and pgvector is available "
                 "(CREATE EXTENSION vector)")
-    if chroma_url:
-        return (f"could not open the memory store on the Chroma server {chroma_url} ({cause}); check that the "
-                "server (chroma run --path DIR --host HOST --port PORT) is up at that address and the auth "
-                "headers are right")
-    return (f"could not open the memory store in {directory} ({cause}): {directory / 'chroma' / 'chroma.sqlite3'} "
-            f"(Chroma) or {directory / 'history.db'} (history) is damaged or not a database. Move {directory} "
-            "aside or restore it from a backup, or point data_dir / $MEM0_LANGGRAPH_DATA_DIR at another folder")
+    return (f"could not open the memory store on the Chroma server {chroma_url} ({cause}); check that the "
+            "server (chroma run --path DIR --host HOST --port PORT) is up at that address and the auth "
+            "headers are right")
 
 
 def _redact(url: str) -> str:
