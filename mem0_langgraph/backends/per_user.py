@@ -115,12 +115,10 @@ class PerUserVectorStore:
         else:
             # No user id: memories may sit in any scope collection. Rare (the core always
             # reads a user's memories); costs one query per collection.
-            prefix = f"{self.base}_"
-            for name in self._list_collections():
-                if name.startswith(prefix) and name[len(prefix):len(prefix) + 1] in "uar" and len(name) == len(prefix) + 17:
-                    store = self._store(name, create=False)
-                    if store is not None:
-                        targets.append((store, filters or None))
+            for name in self.list_cols():
+                store = self._store(name, create=False)
+                if store is not None:
+                    targets.append((store, filters or None))
         if self.legacy is not None:
             targets.append((self.legacy, filters or None))
         return targets
@@ -224,7 +222,10 @@ class PerUserVectorStore:
         return [self.search(q, v, top_k, filters) for q, v in zip(queries, vectors_list)]
 
     def list_cols(self) -> list[str]:
-        return [n for n in self._list_collections() if n.startswith(f"{self.base}_")]
+        """The scope collections (not the id directory, not an old single collection)."""
+        prefix = f"{self.base}_"
+        return [n for n in self._list_collections()
+                if n.startswith(prefix) and len(n) == len(prefix) + 17 and n[len(prefix)] in "uar"]
 
     def col_info(self) -> dict[str, Any]:
         return {"name": self.base, "collections": len(self.list_cols())}
@@ -244,7 +245,10 @@ class PerUserVectorStore:
             self._where.clear()
 
     def reset(self) -> None:
+        """Delete every memory of every scope, and empty the id directory (mem0's ``reset``)."""
         self.delete_col()
+        self.directory.reset()
+        self.legacy = None
 
 
 def _rows(listing: Any) -> list[Any]:
