@@ -1,4 +1,4 @@
-"""Command line: ``mem0-langgraph demo`` (and ``eval``, when the benchmark suite is installed)."""
+"""Command line: ``mem0-langgraph demo``, ``chat``, ``memories ...`` (and ``eval``, when the benchmark suite is installed)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--data-dir", help="keep memories here (default: a temporary folder, removed after)")
     demo.add_argument("--keep", action="store_true", help="keep the temporary data folder")
     demo.set_defaults(func=_demo)
+    from mem0_langgraph.cli import chat, memories
+
+    chat.register(sub)
+    memories.register(sub)
     try:
         from mem0_langgraph.eval.cli import register
     except ImportError:  # the benchmark suite is optional
