@@ -50,12 +50,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a plain script from a checkout, without installing
 
 from mem0_langgraph.eval._metrics import auc, wilson  # noqa: E402
-from mem0_langgraph.eval.data import (  # noqa: E402
+from mem0_langgraph.eval.longmemeval import (  # noqa: E402
     HOLDOUT_FRACTION,
     GateExample,
     gate_examples,
     load_longmemeval,
 )
+from mem0_langgraph.eval.paths import DATA_ENV, DEFAULT_DATA_DIR, LONGMEMEVAL_FILE, data_file  # noqa: E402
 from mem0_langgraph.gates.learned import (  # noqa: E402
     CHEAP_FEATURES,
     FEATURE_NAMES,
@@ -63,18 +64,14 @@ from mem0_langgraph.gates.learned import (  # noqa: E402
     gate_query,
 )
 
-DATA_FILE = "longmemeval_s_dev.json.gz"
 C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
-
-
-def default_data_path() -> Path:
-    base = os.environ.get("MEM0_LANGGRAPH_DATA") or str(ROOT.parent / "shared" / "data")
-    return Path(base) / DATA_FILE
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", type=Path, default=default_data_path(), help="LongMemEval-S dev .json.gz")
+    p.add_argument("--data", type=Path, default=data_file(LONGMEMEVAL_FILE),
+                   help=f"LongMemEval-S dev .json.gz (default: {LONGMEMEVAL_FILE} in ${DATA_ENV}, "
+                        f"else in {DEFAULT_DATA_DIR})")
     p.add_argument("--out", type=Path, default=ROOT / "mem0_langgraph" / "gates" / "data" / "learned_gate.npz")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--folds", type=int, default=5)

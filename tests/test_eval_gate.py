@@ -13,20 +13,23 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("MEM0_TELEMETRY", "False")
 
+from mem0_langgraph.cli.main import main  # noqa: E402
 from mem0_langgraph.eval import (  # noqa: E402
+    LONGMEMEVAL_FILE,
     _metrics,
-    data,
     gate_examples,
     load_locomo,
     load_longmemeval,
+    locomo,
+    paths,
     run_gate_eval,
 )
 from mem0_langgraph.eval import gate as eval_gate  # noqa: E402
-from mem0_langgraph.eval.cli import main  # noqa: E402
-from mem0_langgraph.eval.data import split_of  # noqa: E402
+from mem0_langgraph.eval import longmemeval as data  # noqa: E402
+from mem0_langgraph.eval.longmemeval import split_of  # noqa: E402
 
 DATA_DIR = Path(os.environ.get("MEM0_LANGGRAPH_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
-LONGMEMEVAL = DATA_DIR / "longmemeval_s_dev.json.gz"
+LONGMEMEVAL = DATA_DIR / LONGMEMEVAL_FILE
 needs_data = pytest.mark.skipif(not LONGMEMEVAL.is_file(),
                                 reason=f"evaluation data not found at {LONGMEMEVAL} (set MEM0_LANGGRAPH_DATA)")
 
@@ -141,7 +144,7 @@ def test_cli_reports_missing_data(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 def test_metric_and_data_docstring_examples() -> None:
-    for module in (_metrics, data, eval_gate):
+    for module in (_metrics, data, locomo, paths, eval_gate):
         globs = None
         if module is eval_gate:
             if not LONGMEMEVAL.is_file():

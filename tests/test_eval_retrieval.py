@@ -18,22 +18,27 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("MEM0_TELEMETRY", "False")
 
 from mem0_langgraph.core.rerank import KeywordFusion  # noqa: E402
-from mem0_langgraph.eval import retrieval  # noqa: E402
+from mem0_langgraph.eval.paths import LOCOMO_FILE, LONGMEMEVAL_FILE  # noqa: E402
 from mem0_langgraph.eval.retrieval import (  # noqa: E402
-    register_retrieval,
+    _run,
+    locomo,
+    longmemeval,
+    register,
+    report,
     run_retrieval_command,
     run_retrieval_eval,
     to_markdown,
 )
 
 DATA_DIR = Path(os.environ.get("MEM0_LANGGRAPH_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
-needs_locomo = pytest.mark.skipif(not (DATA_DIR / retrieval.LOCOMO_FILE).is_file(),
-                                  reason=f"evaluation data not found at {DATA_DIR / retrieval.LOCOMO_FILE} "
+needs_locomo = pytest.mark.skipif(not (DATA_DIR / LOCOMO_FILE).is_file(),
+                                  reason=f"evaluation data not found at {DATA_DIR / LOCOMO_FILE} "
                                          "(set MEM0_LANGGRAPH_DATA)")
 
 
-def test_doctests() -> None:
-    assert doctest.testmod(retrieval, raise_on_error=True).attempted > 0
+@pytest.mark.parametrize("module", [report, _run, locomo, longmemeval])
+def test_doctests(module: object) -> None:
+    assert doctest.testmod(module, raise_on_error=True).attempted > 0
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -104,7 +109,7 @@ def test_longmemeval_on_a_hand_made_file(tmp_path: Path) -> None:
     }
     folder = tmp_path / "data"
     folder.mkdir()
-    with gzip.open(folder / retrieval.LONGMEMEVAL_FILE, "wt", encoding="utf-8") as f:
+    with gzip.open(folder / LONGMEMEVAL_FILE, "wt", encoding="utf-8") as f:
         json.dump([_lme_item("q1", sessions, ["answer_q1_1"]), _lme_item("q2_abs", sessions, [])], f)
     result = run_retrieval_eval(folder, dataset="longmemeval", limit=0, k_values=(1, 5), search_k=20,
                                 rerankers={"dense": None, "kw": KeywordFusion()}, work_dir=tmp_path, progress=False)
@@ -126,7 +131,7 @@ def test_longmemeval_on_a_hand_made_file(tmp_path: Path) -> None:
 
 def _parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="mem0-langgraph eval")
-    register_retrieval(parser.add_subparsers(dest="eval_command", required=True))
+    register(parser.add_subparsers(dest="eval_command", required=True))
     return parser.parse_args(["retrieval", *argv])
 
 
@@ -147,6 +152,6 @@ def test_command_without_data_exits_2(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_command_with_bad_options_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / retrieval.LOCOMO_FILE).write_text("[]", encoding="utf-8")
+    (tmp_path / LOCOMO_FILE).write_text("[]", encoding="utf-8")
     assert run_retrieval_command(_parse("--data-dir", str(tmp_path), "--limit", "-2")) == 2
     assert "limit" in capsys.readouterr().err

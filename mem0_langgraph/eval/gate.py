@@ -5,17 +5,23 @@ Positives are the questions, which all need the user's history; negatives are
 the openings of generic sessions, self-contained requests from public logs.
 Openings of simulated personal sessions are reported apart: recall may help
 there or not. See `gate_examples` for what is counted where and skipped.
+
+Run: ``mem0-langgraph eval gate [--limit N] [--split holdout|train|all] [--out f.json]``.
 """
 
 from __future__ import annotations
 
+import argparse
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from mem0_langgraph.eval._metrics import auc, percentile, rate, wilson
-from mem0_langgraph.eval.data import GateExample, Split, gate_examples, load_longmemeval
+from mem0_langgraph.eval._report import report
+from mem0_langgraph.eval.longmemeval import GateExample, Split, gate_examples, load_longmemeval
+from mem0_langgraph.eval.paths import LONGMEMEVAL_FILE, add_data_dir_argument, data_file, missing_file_message
 from mem0_langgraph.gates.base import AlwaysRecall, NeverRecall, RecallGate
 from mem0_langgraph.gates.learned import LearnedGate
 from mem0_langgraph.gates.rules import RuleGate
@@ -49,7 +55,7 @@ def run_gate_eval(
     `LearnedGate`: its weights were trained on the ``"train"`` side.
 
     Args:
-        path: ``longmemeval_s_dev.json.gz`` (or any LongMemEval-S file).
+        path: ``longmemeval_s_dev.json.gz`` (or any LongMemEval-S file; `data_file` finds it).
         gates: Name -> gate. Default `default_gates()`.
         limit: Use this many questions of the split (sampled with ``seed``) and
             the session openings of their haystacks. Default: all.
@@ -68,7 +74,7 @@ def run_gate_eval(
         constant) and ``latency_ms_p50`` / ``latency_ms_p95`` of ``decide``.
 
     Example:
-        >>> result = run_gate_eval("../shared/data/longmemeval_s_dev.json.gz",  # doctest: +SKIP
+        >>> result = run_gate_eval(data_file(LONGMEMEVAL_FILE),  # doctest: +SKIP
         ...                        gates={"never": NeverRecall()}, limit=2, progress=False)
         >>> result["counts"]["questions"], result["gates"]["never"]["recall"]  # doctest: +SKIP
         (2, 0.0)
@@ -167,3 +173,34 @@ def _num(x: float | None, digits: int = 3) -> str:
 
 def _with_ci(x: float | None, ci: tuple[float, float] | list[float] | None) -> str:
     return _num(x) if ci is None else f"{_num(x)} [{ci[0]:.3f}, {ci[1]:.3f}]"
+
+
+def register(commands: Any) -> None:
+    """Add ``gate`` to the ``eval`` command's sub-commands.
+
+    Args:
+        commands: What the ``eval`` parser's ``add_subparsers()`` returned.
+    """
+    gate = commands.add_parser("gate", help="recall-gate benchmark on LongMemEval-S",
+                               description="Recall on questions and fire rate on session openings, per gate.")
+    add_data_dir_argument(gate, LONGMEMEVAL_FILE)
+    gate.add_argument("--limit", type=int, default=None, help="questions to use (sampled with --seed; default all)")
+    gate.add_argument("--seed", type=int, default=0, help="sampling seed for --limit (default 0)")
+    gate.add_argument("--split", choices=("holdout", "train", "all"), default="holdout",
+                      help="side of the question split; only holdout is out of sample for LearnedGate (default)")
+    gate.add_argument("--out", type=Path, default=None, help="also write the full result as JSON here")
+    gate.add_argument("--no-progress", action="store_true", help="no progress bars")
+    gate.set_defaults(func=run_gate_command)
+
+
+def run_gate_command(args: argparse.Namespace) -> int:
+    """Run ``eval gate``: print the markdown table, write JSON if asked; 2 when data is missing."""
+    path = data_file(LONGMEMEVAL_FILE, args.data_dir)
+    if not path.is_file():
+        print(f"error: {missing_file_message(path)}", file=sys.stderr)
+        return 2
+    if args.limit is not None and args.limit < 1:
+        print(f"error: --limit must be >= 1, got {args.limit}", file=sys.stderr)
+        return 2
+    result = run_gate_eval(path, limit=args.limit, seed=args.seed, split=args.split, progress=not args.no_progress)
+    return report(to_markdown(result), result, args.out)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mem0_langgraph.eval._metrics import percentile
+from mem0_langgraph.eval._report import report
 
 FIRING = (
     "Can you suggest something I could cook for dinner tonight?",
@@ -124,7 +125,7 @@ def run_latency_eval(*, memories: int = 1000, passes: int = 5, progress: bool = 
         return out
 
     results["store_node_background"] = summary(store_ms(StoreNode(memory=backend)))
-    results["baseline_store_inline"] = summary(store_ms(StoreNode(memory=backend, sync=True)))
+    results["baseline_store_inline"] = summary(store_ms(StoreNode(memory=backend, sync_store=True)))
     return results
 
 
@@ -140,8 +141,12 @@ def to_markdown(result: dict[str, Any]) -> str:
     return "\n".join(rows + [""] + facts)
 
 
-def register_latency(commands: Any) -> None:
-    """Add ``latency`` to the ``eval`` sub-commands."""
+def register(commands: Any) -> None:
+    """Add ``latency`` to the ``eval`` command's sub-commands.
+
+    Args:
+        commands: What the ``eval`` parser's ``add_subparsers()`` returned.
+    """
     parser = commands.add_parser("latency", help="latency of import, gates, recall and store nodes",
                                  description=__doc__)
     parser.add_argument("--memories", type=int, default=1000, help="memories in the store (default 1000)")
@@ -152,7 +157,5 @@ def register_latency(commands: Any) -> None:
 
 
 def _run_command(args: Any) -> int:
-    from mem0_langgraph.eval._report import report
-
     result = run_latency_eval(memories=args.memories, passes=args.passes, progress=not args.no_progress)
     return report(to_markdown(result), result, args.out)
