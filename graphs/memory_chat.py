@@ -1,14 +1,75 @@
-"""An example graph: a chat model wrapped in gated mem0 memory.
+"""A plain memory chatbot: a chat model wrapped by `with_memory` (recall-before, store-after).
 
-Import ``graph`` from here in your own app, or point ``langgraph dev`` at
-``graphs/memory_chat.py:graph``. The model is OpenAI when ``OPENAI_API_KEY``
-is set (``MEM0_LANGGRAPH_CHAT_MODEL`` picks which), else the offline echo model.
-Pass ``user_id`` (and ``thread_id``) in ``configurable``.
+Graph: ``START -> recall -> agent -> store -> END``. The recall gate's decision is the
+``recall`` node's output (``memory_trace``: decision, score, reason, memory ids,
+latencies), so LangGraph Studio shows it for every turn, and it rides along as run
+metadata (``mem0_recall``, ``mem0_memory_ids``) on the model call.
+
+``graph`` is what ``langgraph dev`` serves (see ``langgraph.json``): the model is
+OpenAI when ``OPENAI_API_KEY`` is set (``MEM0_LANGGRAPH_CHAT_MODEL`` picks which),
+else the offline echo model; the store is the embedded default under
+``$MEM0_LANGGRAPH_DATA_DIR`` or ``~/.mem0_langgraph``, opened on the first turn, not at
+import. `make_graph` builds one on your own memory and model. Invoke with
+``{"configurable": {"user_id": "...", "thread_id": "..."}}``.
 """
 
 from __future__ import annotations
 
-from mem0_langgraph import create_memory, with_memory
-from mem0_langgraph.cli.demo import pick_model
+import threading
+from typing import Any
 
-graph = with_memory(pick_model(None).model, memory=create_memory()).compile()
+from mem0_langgraph import with_memory
+from mem0_langgraph.backends.base import BaseBackend
+
+
+class DefaultMemory(BaseBackend):
+    """The embedded default store, opened on its first operation rather than at import (or in tests)."""
+
+    def __init__(self) -> None:
+        from mem0_langgraph.backends.factory import resolve_data_dir
+
+        self.data_dir = resolve_data_dir()
+        self._backend: Any = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"DefaultMemory({self.data_dir}, opened={self._backend is not None})"
+
+    def _open(self) -> Any:
+        with self._lock:
+            if self._backend is None:
+                from mem0_langgraph import as_backend
+
+                self._backend = as_backend(None)
+            return self._backend
+
+    def run(self, op: Any) -> Any:
+        return self._open().run(op)
+
+    async def arun(self, op: Any) -> Any:
+        return await self._open().arun(op)
+
+
+def make_graph(*, memory: Any = None, model: Any = None, checkpointer: Any = None, **options: Any) -> Any:
+    """Build and compile the chatbot.
+
+    Args:
+        memory: Anything `as_backend` accepts. Default: the embedded store, opened on first use.
+        model: The chat model. Default: as the demo picks (OpenAI with a key, else the echo model).
+        checkpointer: Passed to ``compile``.
+        **options: `MemoryOptions` (gate, scopes, recall limits, store options).
+    """
+    from mem0_langgraph.cli.demo import pick_model
+
+    if model is None:
+        chosen = pick_model(None)
+        # The echo model's replies are copies of its input: storing them would only store noise.
+        model = chosen.model
+        if chosen.echo:
+            options.setdefault("store_roles", ("user",))
+    return with_memory(model, memory=memory if memory is not None else DefaultMemory(), **options).compile(
+        checkpointer=checkpointer, name="memory_chat")
+
+
+graph = make_graph()
+"""The graph ``langgraph dev`` serves; the store opens on its first turn."""
