@@ -25,6 +25,7 @@ Needs ``pip install "mem0-langgraph[examples]"`` (``nrclex``).
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 from collections import Counter
@@ -217,7 +218,8 @@ class DefaultMemory(BaseBackend):
         return self._open().run(op)
 
     async def arun(self, op: Any) -> Any:
-        return await self._open().arun(op)
+        backend = self._backend or await asyncio.to_thread(self._open)  # never load the model on the event loop
+        return await backend.arun(op)
 
 
 def make_graph(*, memory: Any = None, model: Any = None, tagger: Any = None, scopes: ScopeConfig | None = None,

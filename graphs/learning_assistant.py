@@ -23,6 +23,7 @@ Invoke with ``{"configurable": {"user_id": learner_id, "thread_id": lesson_id}}`
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 from typing import Any
@@ -137,7 +138,8 @@ class DefaultMemory(BaseBackend):
         return self._open().run(op)
 
     async def arun(self, op: Any) -> Any:
-        return await self._open().arun(op)
+        backend = self._backend or await asyncio.to_thread(self._open)  # never load the model on the event loop
+        return await backend.arun(op)
 
 
 def make_graph(*, memory: Any = None, model: Any = None, scopes: ScopeConfig | None = None,

@@ -15,6 +15,7 @@ import. `make_graph` builds one on your own memory and model. Invoke with
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import Any
 
@@ -47,7 +48,8 @@ class DefaultMemory(BaseBackend):
         return self._open().run(op)
 
     async def arun(self, op: Any) -> Any:
-        return await self._open().arun(op)
+        backend = self._backend or await asyncio.to_thread(self._open)  # never load the model on the event loop
+        return await backend.arun(op)
 
 
 def make_graph(*, memory: Any = None, model: Any = None, checkpointer: Any = None, **options: Any) -> Any:
