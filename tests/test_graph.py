@@ -102,7 +102,7 @@ async def test_async_invoke_and_stream(backend, user_id) -> None:
     config = {"configurable": {"user_id": user_id, "thread_id": "a"}}
     out = await graph.ainvoke({"messages": [HumanMessage("When do I usually go running?")]}, config)
     assert out["messages"][-1].content == "async: 2"  # memory message + the question
-    assert out["memory_trace"]["recall"] and out["memory_trace"]["stored"]
+    assert out["memory_trace"]["recall"] and out["memory_trace"]["write"]["user"] is False  # a question: not stored
     steps = [list(chunk) async for chunk in graph.astream({"messages": [HumanMessage("thanks")]}, config)]
     assert [s[0] for s in steps] == ["recall", "agent", "store"]
     sync_out = graph.invoke({"messages": [HumanMessage("What do I do every morning?")]}, config)

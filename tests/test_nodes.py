@@ -75,7 +75,7 @@ def test_scopes_isolate_users(backend, user_id) -> None:
 
 def test_one_embedding_per_text_per_turn(backend, user_id) -> None:
     emb = shared_embeddings()
-    text = f"Do you remember my favourite colour? ({user_id})"
+    text = f"Remember that my favourite colour is teal. ({user_id})"  # a statement: the write gate keeps it
     before = emb.encoded_texts
     RecallNode(memory=backend, gate=AlwaysRecall()).invoke({"messages": [HumanMessage(text)]}, cfg(user_id))
     StoreNode(memory=backend, sync_store=True).invoke(
@@ -125,8 +125,12 @@ def test_store_writes_exchange_under_user_and_session(backend, user_id) -> None:
                          cfg(user_id, "thread-9"))
     assert update["memory_trace"]["stored"]
     rows = {h.text: h.metadata for h in backend.get_all(filters={"user_id": user_id, "run_id": "thread-9"})}
-    assert set(rows) == {"I'm moving to Berlin in May.", "Exciting!"}
-    assert rows["I'm moving to Berlin in May."]["role"] == "user"
+    # The write gate keeps the user's plan; "Exciting!" is no advice, so it is not stored.
+    assert set(rows) == {"I'm moving to Berlin in May."}
+    meta = rows["I'm moving to Berlin in May."]
+    assert meta["role"] == "user" and meta["category"] == "plan" and meta["said_at"]
+    assert update["memory_trace"]["write"] == {"user": True, "assistant": False, "category": "plan",
+                                               "reason": update["memory_trace"]["write"]["reason"]}
 
 
 def test_store_skips_trivial_turns_and_duplicates(counting, user_id) -> None:
@@ -154,7 +158,7 @@ def test_chroma_failure_policies(backend, user_id, op, caplog, monkeypatch) -> N
         raise ConnectionError("chroma down")
 
     monkeypatch.setattr(backend.memory.vector_store, op, down)  # fault injection inside mem0
-    state = {"messages": [HumanMessage("Do you remember my plans?"), AIMessage("Yes.")]}
+    state = {"messages": [HumanMessage("Remember that I'm moving to Japan in May."), AIMessage("Noted.")]}
 
     def node(**kw):
         if op == "search":

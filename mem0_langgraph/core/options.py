@@ -22,8 +22,10 @@ if TYPE_CHECKING:
     from mem0_langgraph.core.rerank import Reranker
     from mem0_langgraph.core.scopes import ScopeConfig
     from mem0_langgraph.core.store import Storer, WritePolicy
+    from mem0_langgraph.core.supersede import SupersedeJudge
     from mem0_langgraph.core.writer import MemoryWriter
     from mem0_langgraph.gates.base import RecallGate
+    from mem0_langgraph.gates.write import WriteGate
 
 
 class SharedOptions(TypedDict, total=False):
@@ -61,6 +63,16 @@ class RecallerOptions(SharedOptions, total=False):
     anyway and keeps only memories scoring ``probe_min_score`` or more. Default (0.1, 0.8); None: off."""
     probe_min_score: float
     """Score a probed memory needs. Default 0.45 (cosine 0.39 on the embedded default)."""
+    recency_weight: float
+    """Recency blended into the score of memories on the same subject: among a query's hits that score
+    within ``recency_band`` of its best, the newest (by ``said_at``) gains this much, the oldest nothing.
+    Default 0.05 (measured on LongMemEval knowledge-update, train side; see ``eval updates``). 0: off."""
+    recency_band: float
+    """How close to a query's best hit (in score units) a memory must score to count as the same
+    subject for ``recency_weight``. Default 0.1."""
+    superseded_penalty: float
+    """Subtracted from the score of a memory a newer one superseded, so the current fact ranks first;
+    it is still shown, marked superseded. Default 0.1."""
     recall_timeout_s: float | None
     """Longest a turn waits for the memory search; past it the turn answers without memory
     (per ``on_error``) and the search is abandoned. Default 1.0 (a firing search takes ~20-70 ms
@@ -75,7 +87,14 @@ class StorerOptions(SharedOptions, total=False):
     sync_store: bool
     """Write inline, for scripts and tests. Default False."""
     write_policy: WritePolicy
-    """Which exchanges are worth storing. Default `SkipTrivialTurns`."""
+    """Which exchanges are worth storing at all, before the write gate. Default `SkipTrivialTurns`."""
+    write_gate: WriteGate
+    """What of an exchange is worth remembering (the user's statement, the assistant's advice), and its
+    category. Default `RuleWriteGate` (regexes, no model call); `StoreAll()` stores every non-trivial
+    exchange, both sides; `LLMWriteGate(model)` asks a chat model."""
+    supersede: SupersedeJudge | None
+    """Which older memories a new one replaces (marked superseded, never deleted; judged in the
+    background writer after the write lands). Default `RuleJudge`; `LLMJudge(model)`; None: off."""
     store_roles: Sequence[str]
     """Sides of the exchange to store. Default ``("user", "assistant")``."""
     store_max_chars: int
@@ -104,10 +123,15 @@ DEFAULTS: dict[str, Any] = {
     "reranker": "default",  # KeywordFusion(); None turns reranking off
     "probe_band": (0.1, 0.8),
     "probe_min_score": 0.45,
+    "recency_weight": 0.05,
+    "recency_band": 0.1,
+    "superseded_penalty": 0.1,
     "recall_timeout_s": 1.0,
     "writer": None,  # the backend's shared BackgroundWriter (SyncWriter with sync_store=True)
     "sync_store": False,
     "write_policy": None,  # SkipTrivialTurns()
+    "write_gate": None,  # RuleWriteGate()
+    "supersede": "default",  # RuleJudge(); None turns supersession off
     "store_roles": ("user", "assistant"),
     "store_max_chars": 8000,
     "store_metadata": None,

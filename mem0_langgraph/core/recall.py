@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import logging
 import threading
 import time
@@ -23,7 +24,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.runnables import RunnableConfig
 from typing_extensions import Unpack
 
-from mem0_langgraph.backends.base import MemoryBackend, MemoryHit
+from mem0_langgraph.backends.base import Get, MemoryBackend, MemoryHit
 from mem0_langgraph.core._node import StateNode, aemit_trace, emit_trace
 from mem0_langgraph.core._steps import Steps, call, run_async, run_sync
 from mem0_langgraph.core._text import (
@@ -38,6 +39,8 @@ from mem0_langgraph.core.options import RecallerOptions, resolve_options
 from mem0_langgraph.core.rerank import DEFAULT_RERANKER, Reranker
 from mem0_langgraph.core.scopes import ScopeConfig
 from mem0_langgraph.core.state import RECALL_KEY, TRACE_KEY, RecalledMemory, TurnTrace
+from mem0_langgraph.core.supersede import STATUS_KEY, SUPERSEDED
+from mem0_langgraph.core.timeinfo import SAID_AT_KEY, when_of
 from mem0_langgraph.errors import (
     MemoryBackendError,
     check_on_error,
@@ -98,6 +101,11 @@ class Recaller:
         self.reranker: Reranker | None = DEFAULT_RERANKER if o["reranker"] == "default" else o["reranker"]
         self.probe_band: tuple[float, float] | None = probe_band
         self.probe_min_score: float = o["probe_min_score"]
+        self.recency_weight: float = o["recency_weight"]
+        self.recency_band: float = o["recency_band"]
+        self.superseded_penalty: float = o["superseded_penalty"]
+        if min(self.recency_weight, self.recency_band, self.superseded_penalty) < 0:
+            raise ValueError("recency_weight, recency_band and superseded_penalty must be >= 0")
         timeout = o["recall_timeout_s"]
         if timeout is not None and timeout <= 0:
             raise ValueError(f"recall_timeout_s must be > 0 or None, got {timeout}")
@@ -164,9 +172,17 @@ class Recaller:
             per_query = [[h for h in hits if h.score >= self.probe_min_score] for hits in per_query]
         if self.reranker is not None:
             per_query = [self.reranker.rerank(q, hits) for q, hits in zip(queries, per_query)]
+        per_query = [self.rank_by_time(hits) for hits in per_query]
+        flat = [h for hits in per_query for h in hits if h.score >= self.min_score]
+        # A superseded memory never reaches the model without what replaced it: fetch the replacements
+        # the search missed (one get each, only when a superseded memory is recalled).
+        have = {h.id for h in flat}
+        missing = sorted({r for h in flat if (r := h.metadata.get("superseded_by")) and r not in have})
+        fetched = (yield [call(self.backend.run, self.backend.arun, Get(r)) for r in missing]) if missing else []
+        flat = link_replacements(flat, [h for h in fetched if h is not None])
         trace["latency_ms"]["search"] = _ms(t0)
         window = [normalise(message_text(m)) for m in recent] + [normalise(text)]
-        result.memories = self.select([h for hits in per_query for h in hits], window)
+        result.memories = self.select(flat, window)
         if probing:
             trace.update(queries=queries, recall=bool(result.memories),
                          reason=f"{decision.reason}; probe: {len(result.memories)} memories at score >= "
@@ -201,6 +217,39 @@ class Recaller:
         return MemoryBackendError(f"memory search took longer than recall_timeout_s={self.recall_timeout_s}s; "
                                   "answering without it", operation="search")
 
+    def rank_by_time(self, hits: Sequence[MemoryHit]) -> list[MemoryHit]:
+        """One query's hits re-scored by time: superseded ones lose ``superseded_penalty``; among the hits
+        within ``recency_band`` of the best (the same subject), the newest gains ``recency_weight``.
+
+        Example:
+            >>> from mem0_langgraph.backends.base import BaseBackend
+            >>> from mem0_langgraph.gates.base import AlwaysRecall
+            >>> class Empty(BaseBackend):
+            ...     def run(self, op): return []
+            ...     async def arun(self, op): return []
+            >>> r = Recaller(Empty(), gate=AlwaysRecall(), reranker=None)
+            >>> old = MemoryHit("1", "I'm vegetarian.", 0.70, "2026-11-02T09:00:00+00:00", {"status": "superseded"})
+            >>> new = MemoryHit("2", "Actually I eat fish again.", 0.66, "2026-11-04T09:00:00+00:00")
+            >>> [(h.id, round(h.score, 2)) for h in r.rank_by_time([old, new])]
+            [('2', 0.71), ('1', 0.6)]
+        """
+        if not hits or (self.recency_weight == 0 and self.superseded_penalty == 0):
+            return list(hits)
+        top = max(h.score for h in hits)
+        times = {h.id: when_of({**h.metadata, "created_at": h.created_at}) for h in hits}
+        near = sorted(t.timestamp() for h in hits if h.score >= top - self.recency_band and (t := times[h.id]))
+        out = []
+        for h in hits:
+            score = h.score
+            t = times[h.id]
+            if self.recency_weight and t is not None and len(near) > 1 and h.score >= top - self.recency_band:
+                span = near[-1] - near[0]
+                score += self.recency_weight * ((t.timestamp() - near[0]) / span if span else 0.0)
+            if h.metadata.get(STATUS_KEY) == SUPERSEDED:
+                score -= self.superseded_penalty
+            out.append(h if score == h.score else dataclasses.replace(h, score=score))
+        return sorted(out, key=lambda h: h.score, reverse=True)
+
     def select(self, hits: Sequence[MemoryHit], window: Sequence[str]) -> list[RecalledMemory]:
         """Threshold, dedupe, drop what the recent window already says, cap by count and tokens."""
         best: dict[str, MemoryHit] = {}
@@ -220,7 +269,7 @@ class Recaller:
                 continue
             seen_texts.add(key)
             budget -= cost
-            chosen.append(RecalledMemory(id=h.id, memory=text, score=h.score, created_at=h.created_at))
+            chosen.append(_recalled(h, text))
             if len(chosen) == self.top_k:
                 break
         return chosen
@@ -276,6 +325,39 @@ class RecallNode(StateNode):
         result = await self.recaller.arecall(state.get("messages") or [], config)
         await aemit_trace(TRACE_EVENT, dict(result.trace), config)
         return self._update(result)
+
+
+def link_replacements(hits: Sequence[MemoryHit], fetched: Sequence[MemoryHit] = ()) -> list[MemoryHit]:
+    """Rank each superseded memory right below what replaced it: the replacement inherits the score of
+    the memory it replaces when that is higher (it answers the same thing, and is current).
+
+    Example:
+        >>> old = MemoryHit("1", "I'm vegetarian.", 0.70, metadata={"status": "superseded", "superseded_by": "2"})
+        >>> new = MemoryHit("2", "Actually I eat fish again.", 0.43)
+        >>> [(h.id, h.score) for h in link_replacements([old, new])]
+        [('2', 0.7), ('1', 0.699)]
+    """
+    best: dict[str, MemoryHit] = {}
+    for h in [*hits, *fetched]:
+        if h.id not in best or h.score > best[h.id].score:
+            best[h.id] = h
+    for h in list(best.values()):
+        r = best.get(str(h.metadata.get("superseded_by") or ""))
+        if h.metadata.get(STATUS_KEY) == SUPERSEDED and r is not None and r.id != h.id:
+            top = max(r.score, h.score)
+            best[r.id] = dataclasses.replace(r, score=top)
+            best[h.id] = dataclasses.replace(h, score=min(h.score, round(top - 0.001, 6)))
+    return sorted(best.values(), key=lambda h: h.score, reverse=True)
+
+
+def _recalled(hit: MemoryHit, text: str) -> RecalledMemory:
+    meta = hit.metadata
+    memory = RecalledMemory(id=hit.id, memory=text, score=hit.score, created_at=hit.created_at)
+    said = meta.get(SAID_AT_KEY)
+    memory.update({k: v for k, v in (("said_at", said), ("category", meta.get("category")), ("role", meta.get("role")),
+                                     ("superseded_by", meta.get("superseded_by")),
+                                     ("superseded_at", meta.get("superseded_at"))) if v})  # type: ignore[typeddict-item]
+    return memory
 
 
 def _default_gate() -> RecallGate:

@@ -18,6 +18,31 @@ class RecalledMemory(TypedDict):
     memory: str
     score: float
     created_at: str | None
+    said_at: NotRequired[str | None]
+    """When it was said (ISO 8601, UTC), when known."""
+    category: NotRequired[str | None]
+    """Its category (``preference``, ``fact``, ``event``, ``plan``, ``relationship``, ``emotion``, ``advice``)."""
+    role: NotRequired[str | None]
+    """Who said it: ``"user"`` or ``"assistant"``; None for extracted facts."""
+    superseded_by: NotRequired[str | None]
+    """Id of the newer memory that replaced it; absent or None while it is current."""
+    superseded_at: NotRequired[str | None]
+    """When the newer memory was said."""
+
+
+class WriteTrace(TypedDict, total=False):
+    """The write gate's verdict for this turn."""
+
+    user: bool
+    """Whether the user's message was kept."""
+    assistant: bool
+    """Whether the assistant's reply was kept (as advice)."""
+    category: str | None
+    """The user message's category."""
+    reason: str
+    """Why."""
+    expires: str
+    """``YYYY-MM-DD`` after which the statement is no longer recalled ("this week")."""
 
 
 class LatencyMs(TypedDict, total=False):
@@ -48,6 +73,8 @@ class TurnTrace(TypedDict, total=False):
     """Whether the exchange was queued for storage."""
     store_reason: str
     """Why it was or was not stored."""
+    write: WriteTrace
+    """The write gate's verdict: which sides were kept, the category, and why."""
     error: str
     """A memory failure that the turn survived (``on_error="warn"`` / ``"ignore"``)."""
     latency_ms: LatencyMs
