@@ -1,7 +1,9 @@
 """Child process of tests/test_durability.py: acknowledge writes through a real `StoreNode`, drain slowly.
 
-Usage: ``python tests/_writer_child.py DATA_DIR N``. Builds the embedded default on
-DATA_DIR (collection ``durability``), prints ``READY <sigterm handler>``, waits for a
+Usage: ``python tests/_writer_child.py DATA_DIR N STORE``. Builds the embedded default on
+DATA_DIR (collection ``durability``; STORE ``plain``: mem0's own Chroma store, which unlike
+ours does not skip a write it already holds, so only the writer's replay check prevents a
+duplicate), prints ``READY <sigterm handler>``, waits for a
 line on stdin (so the parent can load while it does), then stores N exchanges for three users through ``StoreNode`` (the shared `BackgroundWriter`) and
 prints ``ACK <i> <user side kept> <assistant side kept>`` (what the write gate kept) as each
 store step returns, then ``DONE``, and waits to be
@@ -30,10 +32,23 @@ def texts(i: int) -> tuple[str, str]:
     return f"Fact {i}: my locker number is {1000 + i}", f"Noted, locker {1000 + i} (exchange {i})"
 
 
-def main(data_dir: str, n: int) -> None:
+def open_memory(data_dir: str, store: str) -> Any:
+    """The memory the child (and the parent, on restart) opens on ``data_dir``."""
+    from pathlib import Path
+
+    from mem0_langgraph import create_memory
+    from mem0_langgraph.backends.factory import embedded_config
+
+    if store == "plain":
+        config = embedded_config(Path(data_dir), collection="durability")
+        return create_memory(data_dir=data_dir, config=config, infer=False)
+    return create_memory(data_dir=data_dir, collection="durability")
+
+
+def main(data_dir: str, n: int, store: str) -> None:
     from langchain_core.messages import AIMessage, HumanMessage
 
-    from mem0_langgraph import StoreNode, create_memory
+    from mem0_langgraph import StoreNode
     from mem0_langgraph.backends.base import Add, ForwardingBackend
     from mem0_langgraph.backends.mem0 import Mem0Backend
 
@@ -44,7 +59,7 @@ def main(data_dir: str, n: int) -> None:
                 time.sleep(SLOW_ADD_S)
             return result
 
-    backend = SlowAdds(Mem0Backend(create_memory(data_dir=data_dir, collection="durability")))
+    backend = SlowAdds(Mem0Backend(open_memory(data_dir, store)))
     node = StoreNode(memory=backend)
     handler = signal.getsignal(signal.SIGTERM)
     print("READY", getattr(handler, "__module__", handler), flush=True)
@@ -62,4 +77,4 @@ def main(data_dir: str, n: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    main(sys.argv[1], int(sys.argv[2]), sys.argv[3])

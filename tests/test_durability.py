@@ -26,23 +26,24 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
-from mem0_langgraph import BackgroundWriter, EchoChatModel, ForwardingBackend, StoreNode, with_memory
+from mem0_langgraph import BackgroundWriter, EchoChatModel, ForwardingBackend, Mem0Backend, StoreNode, with_memory
 from mem0_langgraph.backends.base import Add
 from mem0_langgraph.core import _journal
 from mem0_langgraph.core._journal import Journal
-from mem0_langgraph.core.writer import WriteJob, _keyed, shared_writer
-from tests._writer_child import USERS, texts
+from mem0_langgraph.core.writer import WriteJob, _keyed, _target, shared_writer
+from tests._writer_child import USERS, open_memory, texts
 
 CHILD = Path(__file__).with_name("_writer_child.py")
 ACKED = 45
+STORES = {"SIGKILL": "plain", "SIGTERM": "default"}
 
 
 class Child:
     """A child process whose stdout lines arrive on a queue."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, store: str) -> None:
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "MEM0_TELEMETRY": "False"}
-        self.proc = subprocess.Popen([sys.executable, str(CHILD), str(data_dir), str(ACKED)], env=env,
+        self.proc = subprocess.Popen([sys.executable, str(CHILD), str(data_dir), str(ACKED), store], env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      cwd=CHILD.parent.parent)
         self.lines: queue.Queue[str] = queue.Queue()
@@ -75,9 +76,10 @@ def children(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         yield None
         return
     root = tmp_path_factory.mktemp("crash")
-    kids = {name: (root / name, Child(root / name)) for name in ("SIGKILL", "SIGTERM")}
+    # SIGKILL on mem0's own store (nothing but the replay check stops a duplicate), SIGTERM on ours.
+    kids = {name: (root / name, store, Child(root / name, store)) for name, store in STORES.items()}
     yield kids
-    for _, child in kids.values():
+    for *_, child in kids.values():
         child.proc.kill()
         child.proc.wait(30)
 
@@ -145,13 +147,19 @@ def test_transient_errors_back_off_per_scope_without_stalling_others_or_reorderi
     writer.close()
 
 
-def test_replay_checks_the_backend_so_a_write_that_landed_is_not_stored_twice(backend, user_id,
+@pytest.fixture(scope="module")
+def plain_backend(tmp_path_factory: pytest.TempPathFactory) -> Mem0Backend:
+    """mem0's own Chroma store: unlike ours it stores a write it already holds again."""
+    return Mem0Backend(open_memory(str(tmp_path_factory.mktemp("plain")), "plain"))
+
+
+def test_replay_checks_the_backend_so_a_write_that_landed_is_not_stored_twice(plain_backend, user_id,
                                                                                tmp_path) -> None:
-    path = tmp_path / "j.sqlite3"
+    backend, path = plain_backend, tmp_path / "j.sqlite3"
     both = WriteJob(messages=({"role": "user", "content": "I moved to Lyon."},
                               {"role": "assistant", "content": "Lyon, noted."}), ids={"user_id": user_id})
     whole, half, never = _keyed(both), _keyed(job(user_id, "I play the oboe.")), _keyed(job(user_id, "I row."))
-    crashed = Journal(path, "collection:tests")  # a writer that died after these adds, before "done"
+    crashed = Journal(path, _target(backend))  # a writer that died after these adds, before "done"
     for j in (whole, half, never):
         crashed.add(j.key, {"messages": [dict(m) for m in j.messages], "ids": dict(j.ids),
                             "metadata": dict(j.metadata)})
@@ -220,31 +228,29 @@ def test_the_journal_is_safe_with_several_processes_and_threads(tmp_path: Path) 
 
 
 def test_kill9_and_sigterm_lose_no_acknowledged_write_and_store_none_twice(children: Any) -> None:
-    from mem0_langgraph import Mem0Backend, create_memory
-
-    for name, (_, child) in children.items():
+    for name, (*_, child) in children.items():
         ready = child.wait_for("READY", 120)[-1]
         assert "mem0_langgraph" in ready, f"our SIGTERM handler is installed in a plain app: {ready}"
         child.proc.stdin.write("go\n")
         child.proc.stdin.flush()
     expected = {}
-    for name, (_, child) in children.items():
+    for name, (*_, child) in children.items():
         acks = [line.split()[1:] for line in child.wait_for("DONE", 60) if line.startswith("ACK")]
         assert len(acks) == ACKED
         # The write gate decides which sides of an exchange are kept; every kept side must land once.
         expected[name] = [text for i, *kept in acks for text, keep in zip(texts(int(i)), kept) if keep == "1"]
         assert len(expected[name]) >= ACKED
     time.sleep(0.5)  # a few writes land; most likely one sits between its add and its "done"
-    children["SIGKILL"][1].proc.kill()
-    children["SIGTERM"][1].proc.send_signal(signal.SIGTERM)
-    for name, (_, child) in children.items():
+    children["SIGKILL"][-1].proc.kill()
+    children["SIGTERM"][-1].proc.send_signal(signal.SIGTERM)
+    for name, (*_, child) in children.items():
         assert child.proc.wait(30) == -getattr(signal, name)
         assert not any("terminate called" in line for line in child.stderr), child.stderr[-10:]
 
-    for name, (data_dir, _) in children.items():
+    for name, (data_dir, store, _) in children.items():
         left = journal_states(data_dir / "journal.sqlite3")["pending"]
         assert left > 0, f"{name}: nothing was pending at the kill, so nothing was tested"
-        backend = Mem0Backend(create_memory(data_dir=data_dir, collection="durability"))
+        backend = Mem0Backend(open_memory(str(data_dir), store))
         writer = BackgroundWriter(backend)  # opening the data directory replays the journal
         assert writer.flush(timeout=60) and writer.failed == []
         writer.close()

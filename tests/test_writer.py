@@ -1,10 +1,14 @@
-"""BackgroundWriter against the real backend, with injected transient failures."""
+"""BackgroundWriter and SyncWriter against the real backend, with injected failures; error classes."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
+import pytest
+
 from mem0_langgraph import BackgroundWriter, SyncWriter
+from mem0_langgraph.core._retry import classify
 from mem0_langgraph.core.writer import WriteJob
 from tests.conftest import CountingBackend
 
@@ -77,3 +81,51 @@ async def test_async_submit_and_flush(backend, user_id) -> None:
     texts = {h.text for h in backend.get_all(filters={"user_id": user_id})}
     assert texts == {"I live near the river.", "I work nights."}
     writer.close()
+
+
+def _caused_by(cause: BaseException) -> BaseException:
+    from mem0_langgraph.errors import MemoryBackendError
+
+    try:
+        raise MemoryBackendError(f"mem0 add failed: {cause}", operation="add") from cause
+    except MemoryBackendError as exc:
+        return exc
+
+
+class _Status(Exception):
+    def __init__(self, status_code: int) -> None:
+        super().__init__(f"HTTP {status_code}")
+        self.status_code = status_code
+
+
+@pytest.mark.parametrize(("cause", "kind"), [
+    (ValueError("user_id must not contain whitespace"), "permanent"),
+    (TypeError("messages must be a list"), "permanent"),
+    (UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed"), "permanent"),
+    (ConnectionError("vector store unreachable"), "transient"),
+    (TimeoutError("embedding timed out"), "transient"),
+    (OSError("disk I/O error"), "transient"),
+    (sqlite3.OperationalError("database is locked"), "transient"),
+    (_Status(503), "transient"),
+    (_Status(429), "transient"),
+    (_Status(400), "permanent"),
+    (RuntimeError("something odd"), "transient"),  # unknown: retried a bounded number of times
+])
+def test_failures_are_classified_through_the_backend_wrapper(cause: BaseException, kind: str) -> None:
+    assert classify(_caused_by(cause)).kind == kind
+
+
+def test_mem0_own_errors_are_classified_by_their_code() -> None:
+    from mem0.exceptions import MemoryError, NetworkError, RateLimitError, ValidationError
+
+    assert classify(_caused_by(ValidationError("bad metadata", error_code="VAL_002"))).kind == "permanent"
+    assert classify(_caused_by(RateLimitError("slow down", "RATE_001"))).kind == "transient"
+    assert classify(_caused_by(NetworkError("reset", "NET_001"))).kind == "transient"
+    assert classify(_caused_by(MemoryError("server error", "HTTP_502"))).kind == "transient"
+
+
+def test_sync_writer_raises_a_permanent_error_at_once(backend) -> None:
+    counting = CountingBackend(backend)
+    with pytest.raises(Exception, match="whitespace|invalid|user_id"):
+        SyncWriter(counting, backoff_s=0.01).submit(job("not a valid id", "mem0 rejects this"))
+    assert counting.calls["add"] == 1

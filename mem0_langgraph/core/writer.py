@@ -274,6 +274,14 @@ def _find(backend: Any, name: str) -> Any:
     return None
 
 
+def _target(backend: Any) -> str:
+    """The store a backend writes to, as the journal names it: one data directory may hold several
+    collections, and each one's writes are replayed only into it."""
+    memory = _find(backend, "memory")
+    collection = getattr(getattr(memory, "vector_store", None), "collection_name", None)
+    return f"collection:{collection}" if collection else type(memory or backend).__qualname__
+
+
 def _open_journal(backend: Any, journal: str | os.PathLike[str] | Literal[False] | None) -> Journal | None:
     if journal is False:
         return None
@@ -281,11 +289,8 @@ def _open_journal(backend: Any, journal: str | os.PathLike[str] | Literal[False]
         from mem0_langgraph.backends.factory import resolve_data_dir
 
         journal = Path(_find(backend, "data_dir") or resolve_data_dir()) / JOURNAL_NAME
-    # One data directory may hold several collections: the journal keeps each one's writes apart.
-    store = getattr(getattr(_find(backend, "memory"), "vector_store", None), "collection_name", None)
-    target = f"collection:{store}" if store else type(_find(backend, "memory") or backend).__qualname__
     try:
-        return Journal(Path(journal), target)
+        return Journal(Path(journal), _target(backend))
     except (OSError, sqlite3.Error) as exc:  # fail open: memory still works, only without crash safety
         logger.warning("mem0-langgraph: write journal %s unavailable (%s); memory writes are not crash-safe",
                        journal, exc)
