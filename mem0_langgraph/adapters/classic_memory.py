@@ -204,9 +204,19 @@ class Mem0Memory(BaseMemory):
 
 
 def _as_message(value: Any, cls: type[BaseMessage]) -> BaseMessage:
-    """A chain value as a message: messages pass through, strings and content blocks are wrapped."""
+    """A chain value as a message: messages pass through, strings and content blocks are wrapped.
+
+    None is no text (never the word "None"); any other value, a list with items that are
+    not content blocks included, becomes its ``str()``, as a prompt template would format it.
+
+    Example:
+        >>> _as_message(None, HumanMessage).content, _as_message(["tea", 2], HumanMessage).content
+        ('', "['tea', 2]")
+    """
     if isinstance(value, BaseMessage):
         return value
-    if isinstance(value, (str, list)):
+    if value is None:
+        return cls(content="")
+    if isinstance(value, str) or (isinstance(value, list) and all(isinstance(b, (str, dict)) for b in value)):
         return cls(content=value)
     return cls(content=str(value))
