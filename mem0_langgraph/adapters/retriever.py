@@ -20,6 +20,7 @@ from pydantic import Field
 from mem0_langgraph.backends.base import MemoryBackend, MemoryHit
 from mem0_langgraph.backends.factory import as_backend
 from mem0_langgraph.core._steps import Steps, call, run_async, run_sync
+from mem0_langgraph.core._text import scrub
 from mem0_langgraph.core.options import DEFAULTS
 from mem0_langgraph.core.rerank import DEFAULT_RERANKER
 from mem0_langgraph.core.scopes import Scope
@@ -49,7 +50,8 @@ class Mem0Retriever(BaseRetriever):
         reranker: Re-scores candidates before ``min_score`` and ``k``. Default as in
             `RecallerOptions` (`KeywordFusion`); None keeps the backend's dense scores.
         on_error: ``"warn"`` (default): log and return no documents; ``"raise"``
-            (`MemoryBackendError`); ``"ignore"``.
+            (`MemoryBackendError`); ``"ignore"``. A query that is not a string, or a bad
+            ``k``, is the caller's bug and raises (``TypeError`` / ``ValueError``) in every mode.
 
     Example:
         >>> import tempfile
@@ -104,26 +106,37 @@ class Mem0Retriever(BaseRetriever):
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
                                 **kwargs: Any) -> list[Document]:
+        query, k = self._arguments(query, **kwargs)  # the caller's mistakes raise, whatever on_error says
         try:
-            return run_sync(self._steps(query, **kwargs))
+            return run_sync(self._steps(query, k))
         except Exception as exc:  # memory must not take the chain down; on_error decides
             return self._failed(exc)
 
     async def _aget_relevant_documents(self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun,
                                        **kwargs: Any) -> list[Document]:
+        query, k = self._arguments(query, **kwargs)  # the caller's mistakes raise, whatever on_error says
         try:
-            return await run_async(self._steps(query, **kwargs))
+            return await run_async(self._steps(query, k))
         except Exception as exc:  # memory must not take the chain down; on_error decides
             return self._failed(exc)
 
-    def _steps(self, query: str, k: int | None = None) -> Steps[list[Document]]:
-        """Search ``search_k`` candidates (``k`` without a reranker), rerank, threshold, keep ``k``.
+    def _arguments(self, query: Any, k: int | None = None) -> tuple[str, int]:
+        """Check a call's arguments; ``k`` given at call time (``invoke(query, k=2)``) overrides the field.
 
-        ``k`` given at call time (``retriever.invoke(query, k=2)``) overrides the field.
+        Lone surrogates are replaced, as on the recall path: no embedder can encode them.
+
+        Raises:
+            TypeError: ``query`` is not a string, or an unknown keyword.
+            ValueError: ``k`` is not an int >= 1.
         """
+        if not isinstance(query, str):
+            raise TypeError(f"query must be a str, got {type(query).__name__}")
         if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
             raise ValueError(f"k must be an int >= 1, got {k!r}")
-        k = k or self.k
+        return scrub(query), k or self.k
+
+    def _steps(self, query: str, k: int) -> Steps[list[Document]]:
+        """Search ``search_k`` candidates (``k`` without a reranker), rerank, threshold, keep ``k``."""
         filters = self._filters()
         if not query.strip():
             return []
