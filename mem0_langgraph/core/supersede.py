@@ -103,7 +103,10 @@ class RuleJudge:
         cue = _CUE.search(new.text) is not None
         new_words = _content(new.text)
         out = []
+        people = _people(new.text)
         for old in older:
+            if _people(old.text) - people:
+                continue  # the older one is about someone the new one does not name: another subject
             if old.score >= self.restated_score:
                 out.append(Supersession(old.id, "restated or updated (same subject, newer)"))
             elif cue and old.score >= self.cue_score:
@@ -119,6 +122,15 @@ class RuleJudge:
 
     async def ajudge(self, new: MemoryHit, older: Sequence[MemoryHit]) -> list[Supersession]:
         return self.judge(new, older)
+
+
+_PEOPLE = re.compile(r"\b(?:my|our) (wife|husband|partner|girlfriend|boyfriend|son|daughter|kids?|children|mom|mum|"
+                     r"dad|mother|father|parents?|brother|sister|friend|boss|colleague|roommate|neighbou?r|"
+                     r"dog|cat|grand\w+|aunt|uncle|cousin)\b", re.IGNORECASE)
+
+
+def _people(text: str) -> set[str]:
+    return {m.lower() for m in _PEOPLE.findall(text)}
 
 
 def _content(text: str) -> set[str]:

@@ -1,0 +1,76 @@
+"""Time: when a memory was said, how ranking and rendering use it, and expiry ("this week")."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from langchain_core.messages import AIMessage, HumanMessage
+
+from mem0_langgraph import AlwaysRecall, RecallNode, StoreNode
+from mem0_langgraph.backends.base import BaseBackend, MemoryHit
+from mem0_langgraph.core.recall import Recaller
+from mem0_langgraph.core.render import render_memories
+from mem0_langgraph.core.timeinfo import expiry_of, format_when, parse_time, said_at_of
+
+
+class Empty(BaseBackend):
+    def run(self, op):
+        return []
+
+    async def arun(self, op):
+        return []
+
+
+def test_parse_and_format() -> None:
+    assert parse_time("2026-11-02T09:30:00Z") == datetime(2026, 11, 2, 9, 30, tzinfo=timezone.utc)
+    assert parse_time(datetime(2026, 11, 2, 9, 30)).tzinfo is timezone.utc  # naive is taken as UTC
+    assert parse_time(0).year == 1970 and parse_time(None) is None and parse_time("next tuesday") is None
+    assert format_when("2023/05/20 (Sat) 21:24") == "2023-05-20 Sat 21:24 UTC"
+    assert said_at_of({"role": "user", "content": "x", "timestamp": "2026-01-01"}).year == 2026
+
+
+def test_expiry() -> None:
+    friday = datetime(2026, 11, 6, 12, tzinfo=timezone.utc)
+    assert expiry_of("I'm working from home today.", friday) == "2026-11-07"
+    assert expiry_of("We're at the lake this weekend.", friday) == "2026-11-08"
+    assert expiry_of("I'm in Lisbon until Tuesday.", friday) == "2026-11-10"
+    assert expiry_of("I moved to Lisbon.", friday) is None
+
+
+def test_recency_breaks_near_ties_only() -> None:
+    r = Recaller(Empty(), gate=AlwaysRecall(), reranker=None, recency_weight=0.05, recency_band=0.1)
+    old = MemoryHit("old", "My 5K best is 27:12.", 0.62, "2023-01-01T00:00:00+00:00")
+    new = MemoryHit("new", "My 5K best is now 25:50.", 0.60, "2023-06-01T00:00:00+00:00")
+    far = MemoryHit("far", "I ran a race in Porto.", 0.40, "2023-07-01T00:00:00+00:00")
+    ranked = r.rank_by_time([old, new, far])
+    assert [h.id for h in ranked] == ["new", "old", "far"] and ranked[2].score == 0.40  # far: another subject
+    off = Recaller(Empty(), gate=AlwaysRecall(), reranker=None, recency_weight=0.0, superseded_penalty=0.0)
+    assert [h.id for h in off.rank_by_time([old, new, far])] == ["old", "new", "far"]
+
+
+def test_message_time_is_kept_and_rendered(backend, user_id) -> None:
+    cfg = {"configurable": {"user_id": user_id, "thread_id": "t"}}
+    said = HumanMessage("I adopted a cat named Miso.", additional_kwargs={"timestamp": "2025-03-14T08:05:00+00:00"})
+    StoreNode(memory=backend, sync_store=True).invoke({"messages": [said, AIMessage("Congratulations!")]}, cfg)
+    [hit] = backend.get_all(filters={"user_id": user_id})
+    assert hit.metadata["said_at"] == "2025-03-14T08:05:00+00:00" and hit.created_at.startswith("2025-03-14T08:05")
+    out = RecallNode(memory=backend, gate=AlwaysRecall()).invoke({"messages": [HumanMessage("What is my cat called?")]},
+                                                                   cfg)
+    [memory] = out["recalled_memories"]
+    assert memory["said_at"] == "2025-03-14T08:05:00+00:00" and memory["category"] == "event"
+    text = render_memories(out["recalled_memories"]).content
+    assert '- [2025-03-14 Fri 08:05 UTC] "I adopted a cat named Miso."' in text
+    assert "newer one is current" in text and "Current time: " in text
+
+
+def test_a_statement_for_this_week_is_not_recalled_after_it(backend, user_id) -> None:
+    cfg = {"configurable": {"user_id": user_id, "thread_id": "t"}}
+    long_ago = (datetime.now(timezone.utc) - timedelta(days=30)).isoformat()
+    node = StoreNode(memory=backend, sync_store=True)
+    out = node.invoke({"messages": [HumanMessage("I'm in Lisbon this week for a conference.",
+                                                 additional_kwargs={"timestamp": long_ago})]}, cfg)
+    assert out["memory_trace"]["write"]["expires"]
+    node.invoke({"messages": [HumanMessage("I'm in Lisbon this week, at the Web Summit.")]}, cfg)
+    hits = backend.search("Where am I this week?", filters={"user_id": user_id}, limit=10)
+    assert [h.text for h in hits] == ["I'm in Lisbon this week, at the Web Summit."]  # last month's has expired
+    assert len(backend.memory.get_all(filters={"user_id": user_id}, show_expired=True)["results"]) == 2
