@@ -51,6 +51,7 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
                         r"podcasts?|step by step)\b", re.I),
     "level": re.compile(r"\b(beginner|intermediate|advanced|fluent|[abc][12]\b|just started|new to|level)\b", re.I),
 }
+_PREFERENCE = re.compile(r"\b(prefer|best with|i like|i love|i enjoy|rather)\b")
 _FORMATS = (("flashcard", "a set of 10 flashcards"), ("example", "three worked examples"), ("visual", "a diagram"),
             ("diagram", "a diagram"), ("audio", "a short listening drill"), ("podcast", "a short listening drill"))
 
@@ -78,7 +79,10 @@ def propose_next_step(profile: dict[str, list[str]]) -> str:
     if not profile.get("level") and not profile.get("goal"):
         return "Next step: tell me your level and your goal, and I'll plan your first lesson around them."
     style = " ".join(profile.get("style", [])[:1]).lower()
-    named = sorted((style.find(key), f) for key, f in _FORMATS if key in style)  # the first one named wins
+    # The format named first after a preference ("I now prefer worked examples over flashcards"), else the first named.
+    liked = min((m.end() for m in [_PREFERENCE.search(style)] if m), default=0)
+    named = sorted((style.find(key, liked) if key in style[liked:] else len(style) + style.find(key), f)
+                   for key, f in _FORMATS if key in style)
     fmt = named[0][1] if named else "a 15-minute exercise"
     if profile.get("mistake"):
         focus = f'what you keep getting wrong ("{profile["mistake"][0]}")'
