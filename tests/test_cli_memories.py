@@ -116,7 +116,7 @@ def test_destructive_commands_ask_first(capsys, store) -> None:
     code, out, _ = cli(capsys, "memories", "delete", mid, *scope, stdin="y\n")
     assert code == 0 and out.strip() == f"deleted {mid}"
     code, _, err = cli(capsys, "memories", "delete-all", *scope, stdin="no\n")
-    assert code == 1 and "Delete all 1 memories of user=dave?" in err
+    assert code == 1 and "Delete all 1 memory of user=dave?" in err
     code, out, _ = cli(capsys, "memories", "delete-all", *scope, "--yes", "--json")
     assert json.loads(out) == {"deleted": 1, "scope": {"user_id": "dave"}}
     assert cli(capsys, "memories", "list", *scope)[1].strip() == "(no memories)"

@@ -150,9 +150,9 @@ def _delete_all(scope: Any, args: argparse.Namespace) -> Any:
     where = _where(scope.ids)
     count = len(scope.list(limit=100_000))
     if count:
-        _confirm(args, f"Delete all {count} memories of {where}?")
+        _confirm(args, f"Delete all {_n(count)} of {where}?")
     deleted = scope.delete_all() if count else 0
-    return {"deleted": deleted, "scope": scope.ids} if args.json else f"deleted {deleted} memories of {where}"
+    return {"deleted": deleted, "scope": scope.ids} if args.json else f"deleted {_n(deleted)} of {where}"
 
 
 def _export(scope: Any, args: argparse.Namespace) -> Any:
@@ -163,7 +163,7 @@ def _export(scope: Any, args: argparse.Namespace) -> Any:
         return doc
     Path(args.out).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     done = {"exported": len(records), "out": args.out}
-    return done if args.json else f"exported {len(records)} memories of {_where(scope.ids)} to {args.out}"
+    return done if args.json else f"exported {_n(len(records))} of {_where(scope.ids)} to {args.out}"
 
 
 def _reset(memory: Any, args: argparse.Namespace) -> Any:
@@ -282,6 +282,10 @@ def _when(iso: str | None) -> str:
 
 def _change(old: str | None, new: str | None) -> str:
     return f"{_clip(old or '', 40)!r} -> {_clip(new or '', 40)!r}" if old and new else repr(_clip(new or old or "", 80))
+
+
+def _n(count: int) -> str:
+    return f"{count} {'memory' if count == 1 else 'memories'}"
 
 
 def _clip(text: str, n: int) -> str:
