@@ -3,12 +3,12 @@
 Usage: ``python tests/_writer_child.py DATA_DIR N STORE``. Builds the embedded default on
 DATA_DIR (collection ``durability``; STORE ``plain``: mem0's own Chroma store, which unlike
 ours does not skip a write it already holds, so only the writer's replay check prevents a
-duplicate), prints ``READY <sigterm handler>``, waits for a
-line on stdin (so the parent can load while it does), then stores N exchanges for three users through ``StoreNode`` (the shared `BackgroundWriter`) and
-prints ``ACK <i> <user side kept> <assistant side kept>`` (what the write gate kept) as each
-store step returns, then ``DONE``, and waits to be
-killed. Every add sleeps 0.1 s *after* it lands, so a kill most likely falls between a
-write landing and its journal row being marked done: the case a replay must not duplicate.
+duplicate), prints ``READY <sigterm handler>``, waits for a line on stdin (so the parent can
+load while it does), then stores N exchanges for three users through ``StoreNode`` (the
+shared `BackgroundWriter`), printing ``ACK <i> <user side kept> <assistant side kept>`` (what
+the write gate kept) as each store step returns, then ``DONE``, and waits to be killed.
+Every add sleeps 0.1 s *after* it lands, so a kill most likely falls between a write
+landing and its journal row being marked done: the case a replay must not duplicate.
 """
 
 from __future__ import annotations

@@ -26,7 +26,14 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
-from mem0_langgraph import BackgroundWriter, EchoChatModel, ForwardingBackend, Mem0Backend, StoreNode, with_memory
+from mem0_langgraph import (
+    BackgroundWriter,
+    EchoChatModel,
+    ForwardingBackend,
+    Mem0Backend,
+    StoreNode,
+    with_memory,
+)
 from mem0_langgraph.backends.base import Add
 from mem0_langgraph.core import _journal
 from mem0_langgraph.core._journal import Journal

@@ -116,7 +116,12 @@ def test_failures_are_classified_through_the_backend_wrapper(cause: BaseExceptio
 
 
 def test_mem0_own_errors_are_classified_by_their_code() -> None:
-    from mem0.exceptions import MemoryError, NetworkError, RateLimitError, ValidationError
+    from mem0.exceptions import (
+        MemoryError,
+        NetworkError,
+        RateLimitError,
+        ValidationError,
+    )
 
     assert classify(_caused_by(ValidationError("bad metadata", error_code="VAL_002"))).kind == "permanent"
     assert classify(_caused_by(RateLimitError("slow down", "RATE_001"))).kind == "transient"

@@ -19,12 +19,12 @@ import itertools
 import logging
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
-from mem0_langgraph.core._retry import backoff_delay, classify
+from mem0_langgraph.core._retry import Verdict, backoff_delay, classify
 
 if TYPE_CHECKING:
     from mem0_langgraph.backends.base import MemoryBackend
@@ -120,8 +120,11 @@ class Worker:
         self.thread: threading.Thread | None = None
 
     def put(self, entry: Entry, *, room: Literal["wait", "try", "force"] = "wait") -> bool:
-        """Queue a write. When the queue is full, ``"wait"`` blocks for room (back-pressure, never a
-        drop), ``"try"`` returns False, ``"force"`` queues anyway (replays and retries). True once queued."""
+        """Queue a write; True once queued.
+
+        When the queue is full, ``"wait"`` blocks for room (back-pressure, never a drop),
+        ``"try"`` returns False, and ``"force"`` queues anyway (replays and retries).
+        """
         with self.cond:
             while self.lanes.count >= self.max_queue and room != "force" and not self.stopping:
                 if room == "try":
@@ -163,7 +166,7 @@ class Worker:
             while (entry := self._next()) is not None:
                 self._settle(entry, self._attempt(entry))
         finally:
-            if entry is not None:  # an unexpected error escaped: the next put starts a new thread
+            if entry is not None:  # a bug escaped (the write stays journaled): the next put starts a new thread
                 with self.cond:
                     self.running = False
                     self.cond.notify_all()
@@ -206,44 +209,53 @@ class Worker:
             return job
         if not self.verbatim:
             return None  # fact extraction landed something for this exchange: it ran
-        # Stored verbatim, one memory per message: a crash may have landed some of them.
-        stored = {(h.metadata.get("role"), h.text) for h in hits}
-        missing = tuple(m for m in job.messages if (m.get("role"), m.get("content")) not in stored
-                        and m.get("role") != "system")
-        return replace(job, messages=missing) if missing else None
+        # Stored verbatim, one memory per message (system ones skipped): a crash may have landed
+        # some of them. Counted by role, as the store may have normalised the text.
+        landed = Counter(h.metadata.get("role") for h in hits)
+        missing = []
+        for message in job.messages:
+            role = message.get("role")
+            if role != "system" and not landed[role]:
+                missing.append(message)
+            landed[role] -= 1
+        return replace(job, messages=tuple(missing)) if missing else None
 
     def _settle(self, entry: Entry, exc: BaseException | None) -> None:
-        key = entry.job.key
-        verdict = classify(exc) if exc is not None else None
-        retry = verdict is not None and verdict.kind == "transient" and entry.attempts < self.max_retries
-        try:
-            if self.journal is not None and exc is None:
-                self.journal.done(key)
-            elif self.journal is not None and verdict is not None and verdict.kind == "permanent":
-                self.journal.fail(key, verdict.reason)
-        except Exception as jexc:  # the row stays pending; a replay checks the backend first, so no duplicate
-            logger.warning("mem0-langgraph: write journal update failed: %s", jexc)
+        """Record how the try went: done, retry later (its lane waits), or failed."""
+        verdict = None if exc is None else classify(exc)
+        self._journal_outcome(entry.job.key, verdict)
         with self.cond:
-            if retry:
+            if exc is None or verdict is None:
+                self.lanes.finish(entry)
+                self.written += 1
+            elif verdict.kind == "transient" and entry.attempts < self.max_retries:
                 entry.attempts += 1
                 entry.uncertain = True
                 delay = backoff_delay(entry.attempts, self.backoff_s, self.max_backoff_s)
                 logger.warning("mem0-langgraph: write failed (attempt %d), retrying in %.2fs: %s",
-                               entry.attempts, delay, verdict.reason)  # type: ignore[union-attr]
+                               entry.attempts, delay, verdict.reason)
                 self.lanes.defer(entry, time.monotonic() + delay)
             else:
                 self.lanes.finish(entry)
-                if exc is None:
-                    self.written += 1
-                else:
-                    self._give_up(entry, exc, verdict.kind)  # type: ignore[union-attr]
+                self._give_up(entry, exc, verdict)
             self.cond.notify_all()
 
-    def _give_up(self, entry: Entry, exc: BaseException, kind: str) -> None:
-        if kind == "permanent":
+    def _journal_outcome(self, key: str, verdict: Verdict | None) -> None:
+        if self.journal is None or (verdict is not None and verdict.kind == "transient"):
+            return  # a transient failure stays pending: retried here, or replayed by the next writer
+        try:
+            if verdict is None:
+                self.journal.done(key)
+            else:
+                self.journal.fail(key, verdict.reason)
+        except Exception as exc:  # the row stays pending; a replay checks the backend first, so no duplicate
+            logger.warning("mem0-langgraph: write journal update failed: %s", exc)
+
+    def _give_up(self, entry: Entry, exc: BaseException, verdict: Verdict) -> None:
+        if verdict.kind == "permanent":
             note = "mem0-langgraph: permanent error, not retried; marked failed in the write journal"
         else:  # still pending in the journal: the next writer on this data directory replays it
             note = f"mem0-langgraph: transient error, gave up after {entry.attempts + 1} attempts"
         exc.add_note(note)
         self.failed.append((entry.job, exc))
-        logger.error("%s: %s", note, exc)
+        logger.error("%s: %s", note, verdict.reason)

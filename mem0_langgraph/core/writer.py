@@ -240,7 +240,11 @@ class BackgroundWriter:
         return Entry(job, lane_of(job.ids))
 
     def _replay(self, journal: Journal) -> None:
-        rows = journal.claim()
+        try:
+            rows = journal.claim()
+        except sqlite3.Error as exc:  # e.g. locked past the busy timeout: new writes still work
+            logger.warning("mem0-langgraph: could not replay the write journal %s: %s", journal.path, exc)
+            return
         for key, payload in rows:
             job = WriteJob(messages=tuple(payload["messages"]), ids=payload["ids"], metadata=payload["metadata"],
                            key=key)
@@ -328,5 +332,6 @@ def shared_writer(backend: MemoryBackend) -> BackgroundWriter:
 def flush_all(timeout: float | None = None) -> bool:
     """Flush every live `BackgroundWriter` of this process (within ``timeout`` in all)."""
     deadline = None if timeout is None else time.monotonic() + timeout
-    return all([w.flush(None if deadline is None else max(0.0, deadline - time.monotonic()))
+    # A list, not a generator: every writer is flushed even after one has timed out.
+    return all([w.flush(None if deadline is None else max(0.0, deadline - time.monotonic()))  # noqa: C419
                 for w in _shutdown.live()])

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from typing_extensions import Self
+
 from mem0_langgraph.eval._metrics import percentile
 
 STATEMENTS = (
@@ -64,14 +66,19 @@ class _Turns:
     def __init__(self) -> None:
         self.latencies_ms: list[float] = []
         self.lags_ms: list[float] = []
-        self.queued: dict[str, list[str]] = {}
+        self.steps_ms: dict[str, list[float]] = {}
+        """The memory steps' own timings from the turn's trace: ``gate``, ``search``, ``store``."""
+        self.queued: dict[str, Counter[str]] = {}
         self._lock = threading.Lock()
 
     def record(self, user: str, text: str, started: float, result: dict[str, Any]) -> None:
+        trace = result.get("memory_trace") or {}
         with self._lock:
             self.latencies_ms.append((time.perf_counter() - started) * 1000)
-            if (result.get("memory_trace") or {}).get("stored"):
-                self.queued.setdefault(user, []).append(text)
+            for step, ms in (trace.get("latency_ms") or {}).items():
+                self.steps_ms.setdefault(step, []).append(ms)
+            if trace.get("stored"):  # a question may be asked twice: count each queued write
+                self.queued.setdefault(user, Counter())[text] += 1
 
 
 def _config(user: str) -> dict[str, Any]:
@@ -130,7 +137,7 @@ class _QueueWatch:
     def written(self) -> int:
         return sum(w.written for w in self._writers())
 
-    def __enter__(self) -> _QueueWatch:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -186,18 +193,19 @@ def _variant(name: str, run: Callable[[Any, list[str], int], _Turns], backend: A
         written = watch.written() - written0
     stored = {u: Counter(h.text for h in backend.get_all(filters={"user_id": u}, limit=10 * turns + 100))
               for u in users}
-    queued = [(u, text) for u, texts in measured.queued.items() for text in texts]
+    queued = [(u, text, n) for u, texts in measured.queued.items() for text, n in texts.items()]
     result = {
         "baseline": summary(baseline.latencies_ms),
         "memory": summary(measured.latencies_ms),
-        "queued_writes": len(queued),
+        "memory_steps": {step: summary(ms) for step, ms in sorted(measured.steps_ms.items())},
+        "queued_writes": sum(n for *_, n in queued),
         "turns_seconds": round(turns_s, 2),
         "drain_seconds": round(drain_s, 2),
         "drained": drained,
         "writes_per_s": round(written / drain_s, 2) if drain_s else None,
         "max_queue_depth": watch.max_depth,
-        "lost_writes": sum(1 for u, text in queued if stored[u][text] == 0),
-        "duplicated_writes": sum(1 for u, text in queued if stored[u][text] > 1),
+        "lost_writes": sum(max(0, n - stored[u][text]) for u, text, n in queued),
+        "duplicated_writes": sum(max(0, stored[u][text] - n) for u, text, n in queued),
     }
     for q in ("p50_ms", "p95_ms"):
         result[f"overhead_{q}"] = round(result["memory"][q] - result["baseline"][q], 3)
@@ -242,20 +250,28 @@ def run_load_eval(*, conversations: int = 50, turns: int = 20, variants: tuple[s
 def to_markdown(result: dict[str, Any]) -> str:
     """One row per variant: latency with and without memory, overhead, loop lag, writes, losses."""
     cfg = result["config"]
-    rows = [f"{cfg['conversations']} conversations x {cfg['turns']} turns, `with_memory(EchoChatModel(), "
-            "store_roles=(\"user\",))` on the embedded default; baseline = the same graph without memory.", "",
-            "| variant | turn p50 ms (base) | turn p95 ms (base) | overhead p50 / p95 ms | loop lag p95 ms (base) "
-            "| writes/s | max queue | queued | lost | duplicated |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+    rows = [(f"{cfg['conversations']} conversations x {cfg['turns']} turns, `with_memory(EchoChatModel(), "
+             "store_roles=(\"user\",))` on the embedded default; baseline = the same graph without memory."), "",
+            ("| variant | turn p50 ms (base) | turn p95 ms (base) | overhead p50 / p95 ms | store step p50 / p95 ms "
+             "| loop lag p95 ms (base) | writes/s | max queue | queued | lost | duplicated |"),
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, v in result.items():
         if name == "config":
             continue
         m, b = v["memory"], v["baseline"]
         lag = v.get("loop_lag_p95_ms")
         lag_text = f"{lag['memory']:.1f} ({lag['baseline']:.1f})" if lag else "-"
+        store = v["memory_steps"].get("store", {"p50_ms": 0.0, "p95_ms": 0.0})
         rows.append(f"| {name} | {m['p50_ms']:.1f} ({b['p50_ms']:.1f}) | {m['p95_ms']:.1f} ({b['p95_ms']:.1f}) | "
-                    f"{v['overhead_p50_ms']:.1f} / {v['overhead_p95_ms']:.1f} | {lag_text} | {v['writes_per_s']} | "
+                    f"{v['overhead_p50_ms']:.1f} / {v['overhead_p95_ms']:.1f} | "
+                    f"{store['p50_ms']:.2f} / {store['p95_ms']:.2f} | {lag_text} | {v['writes_per_s']} | "
                     f"{v['max_queue_depth']} | {v['queued_writes']} | {v['lost_writes']} | {v['duplicated_writes']} |")
+    rows.append("")
+    for name, v in result.items():
+        if name != "config":
+            steps = ", ".join(f"{step} {t['p50_ms']:.1f} / {t['p95_ms']:.1f}" for step, t in v["memory_steps"].items())
+            rows.append(f"- {name}: memory steps p50 / p95 ms: {steps}; turns took {v['turns_seconds']} s, "
+                        f"writes drained after {v['drain_seconds']} s")
     return "\n".join(rows)
 
 
