@@ -30,7 +30,7 @@ import re
 import threading
 from collections import Counter
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from langchain_core.messages import AIMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
@@ -99,17 +99,17 @@ class LexiconTagger:
         'neutral'
     """
 
-    NEGATIVE = ("anger", "disgust", "fear", "sadness")
-    POSITIVE = ("joy", "trust")
-    SELF_REPORTED = {"worried": "fear", "worry": "fear", "concerned": "fear", "nervous": "fear", "anxious": "fear",
+    NEGATIVE: ClassVar[tuple[str, ...]] = ("anger", "disgust", "fear", "sadness")
+    POSITIVE: ClassVar[tuple[str, ...]] = ("joy", "trust")
+    SELF_REPORTED: ClassVar[dict[str, str]] = {"worried": "fear", "worry": "fear", "concerned": "fear", "nervous": "fear", "anxious": "fear",
                      "scared": "fear", "frustrated": "anger", "frustrating": "anger", "annoyed": "anger",
                      "annoying": "anger", "angry": "anger", "furious": "anger", "fed": "anger", "sad": "sadness",
                      "upset": "sadness", "disappointed": "sadness", "happy": "joy", "glad": "joy", "pleased": "joy",
                      "great": "joy", "thanks": "joy", "thank": "joy", "grateful": "joy", "relieved": "joy"}
     _WORD = re.compile(r"[A-Za-z']+")
     _SUFFIXES = (("ing", ("", "e")), ("ed", ("", "e", "_")), ("es", ("", "e")), ("s", ("",)), ("ly", ("",)))
-    _NEGATIONS = {"not", "no", "never", "nothing", "cannot", "without"}
-    _INTENSIFIERS = {"very", "really", "so", "extremely", "totally", "absolutely", "completely", "incredibly"}
+    _NEGATIONS = frozenset({"not", "no", "never", "nothing", "cannot", "without"})
+    _INTENSIFIERS = frozenset({"very", "really", "so", "extremely", "totally", "absolutely", "completely", "incredibly"})
     _REPEATED = re.compile(r"\b(again|still|(second|third|fourth|fifth) time|once more|yet another|every time|"
                            r"twice|keeps?)\b", re.IGNORECASE)
 
@@ -180,7 +180,7 @@ class ModelTagger:
         try:
             out = self._structured.invoke([SystemMessage("Tag the emotion of this customer message."), ("user", text)])
             return EmotionTag(out.emotion, round(float(out.intensity), 2), ("model",))
-        except Exception:  # a provider or parsing failure must not drop the turn: the lexicon still answers
+        except Exception:  # noqa: BLE001 -- a provider or parsing failure must not drop the turn: the lexicon answers
             return self._fallback.tag(text)
 
 

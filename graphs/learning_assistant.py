@@ -44,12 +44,12 @@ TUTOR_PROMPT = ("You are a patient language tutor. Teach at the learner's level,
                 "revisit their past mistakes. When a plan for the next step is given, follow it.")
 KIND_PATTERNS: dict[str, re.Pattern[str]] = {
     "mistake": re.compile(r"\b(keep (mixing|forgetting|confusing|getting)|mix(ing|ed)? up|confus\w*|struggl\w*|"
-                          r"mistakes?|trouble with|hard for me|got \w+ wrong)\b", re.I),
-    "progress": re.compile(r"\b(finished|completed|done with|passed|mastered|i can now|got (it|them) right)\b", re.I),
-    "goal": re.compile(r"\b(want to|my goal|aim to|hoping to|need to pass|exam|plan to|so that i can)\b", re.I),
+                          r"mistakes?|trouble with|hard for me|got \w+ wrong)\b", re.IGNORECASE),
+    "progress": re.compile(r"\b(finished|completed|done with|passed|mastered|i can now|got (it|them) right)\b", re.IGNORECASE),
+    "goal": re.compile(r"\b(want to|my goal|aim to|hoping to|need to pass|exam|plan to|so that i can)\b", re.IGNORECASE),
     "style": re.compile(r"\b(learn best|i prefer|prefer(red)? style|flashcards?|examples?|visual|diagrams?|audio|"
-                        r"podcasts?|step by step)\b", re.I),
-    "level": re.compile(r"\b(beginner|intermediate|advanced|fluent|[abc][12]\b|just started|new to|level)\b", re.I),
+                        r"podcasts?|step by step)\b", re.IGNORECASE),
+    "level": re.compile(r"\b(beginner|intermediate|advanced|fluent|[abc][12]\b|just started|new to|level)\b", re.IGNORECASE),
 }
 _PREFERENCE = re.compile(r"\b(prefer|best with|i like|i love|i enjoy|rather)\b")
 _FORMATS = (("flashcard", "a set of 10 flashcards"), ("example", "three worked examples"), ("visual", "a diagram"),
@@ -72,9 +72,11 @@ def propose_next_step(profile: dict[str, list[str]]) -> str:
     """The next step of the learning plan, from the profile (newest first per kind).
 
     Example:
-        >>> print(propose_next_step({"level": ["I'm a beginner."], "mistake": ["I mix up ser and estar."],
-        ...                          "style": ["I learn best with short examples."]}))
-        Next step: three worked examples on what you keep getting wrong ("I mix up ser and estar."), pitched at your level ("I'm a beginner.").
+        >>> import textwrap
+        >>> print(textwrap.fill(propose_next_step({"level": ["I'm a beginner."], "mistake": ["I mix up ser and estar."],
+        ...                          "style": ["I learn best with short examples."]}), 110))
+        Next step: three worked examples on what you keep getting wrong ("I mix up ser and estar."), pitched at your
+        level ("I'm a beginner.").
     """
     if not profile.get("level") and not profile.get("goal"):
         return "Next step: tell me your level and your goal, and I'll plan your first lesson around them."

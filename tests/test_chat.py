@@ -47,7 +47,8 @@ def test_memories_and_forget_act_on_this_user_only(backend, user_id) -> None:
     mine = listing.split()[0]
     _, printed = chat(backend, user_id, [f"/forget {bobs.id}", f"/forget {mine}", "/forget", "/memories", "/nope"])
     assert f"error: no memory '{bobs.id}' for user_id={user_id}" in printed
-    assert "forgot: I play the cello on Sundays." in printed and "usage: /forget ID (ids are listed by /memories)" in printed
+    assert "forgot: I play the cello on Sundays." in printed
+    assert "usage: /forget ID (ids are listed by /memories)" in printed
     assert "no memories yet" in printed and any(p.startswith("unknown command /nope") for p in printed)
     assert MemoryScope(backend, user_id=bobs.user_id).get(bobs.id).text == "Bob's secret."
 

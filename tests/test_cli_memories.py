@@ -40,7 +40,8 @@ def add(capsys, store: str, text: str, *scope: str) -> str:
 
 
 def test_every_command_has_help(capsys) -> None:
-    for argv in (["--help"], ["memories", "--help"], ["chat", "--help"], *[["memories", c, "--help"] for c in COMMANDS]):
+    helps = [["--help"], ["memories", "--help"], ["chat", "--help"], *[["memories", c, "--help"] for c in COMMANDS]]
+    for argv in helps:
         code, out, _ = cli(capsys, *argv)
         assert code == 0 and out.startswith("usage: mem0-langgraph"), argv
 
@@ -59,14 +60,14 @@ def test_every_command_has_help(capsys) -> None:
     (["memories", "list", "--user-id", "alice", "--data-dir", "/nonexistent/mem0-store"], "no memory store at"),
 ])
 def test_bad_arguments_give_one_error_line_and_a_nonzero_exit(capsys, argv, message) -> None:
-    code, out, err = cli(capsys, *argv)  # each fails before the store or the model loads
+    code, _, err = cli(capsys, *argv)  # each fails before the store or the model loads
     errors = [ln for ln in err.splitlines() if "error:" in ln]
     assert code != 0 and len(errors) == 1 and message in errors[0], err
 
 
 def test_the_installed_entry_point_fails_cleanly() -> None:
     done = subprocess.run([sys.executable, "-m", "mem0_langgraph.cli.main", "memories", "show", "x", "--user-id", "*"],
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120, check=False)
     assert done.returncode == 2 and done.stdout == "" and "Traceback" not in done.stderr
     assert done.stderr.strip().startswith("mem0-langgraph memories show: error: user id")
 

@@ -38,7 +38,7 @@ def levels(backend, user_id):
 
 
 def test_add_returns_typed_records_with_scope_ids_and_metadata(levels, user_id) -> None:
-    scopes, recs = levels
+    _, recs = levels
     rec = recs["user"]
     assert isinstance(rec, MemoryRecord) and rec.text == "I'm vegetarian."
     assert (rec.user_id, rec.agent_id, rec.run_id) == (user_id, None, None)

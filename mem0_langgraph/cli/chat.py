@@ -119,7 +119,7 @@ def run_chat(*, user_id: str, thread_id: str | None = None, model: Any = None, m
             t0 = time.perf_counter()
             try:
                 state = graph.invoke({"messages": [("user", line)]}, config)
-            except Exception as exc:  # a model or network failure ends the turn, not the chat
+            except Exception as exc:  # noqa: BLE001 -- a model or network failure ends the turn, not the chat
                 out(f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
                 continue
             trace = state.get("memory_trace", {})
@@ -183,8 +183,8 @@ def why(record: dict[str, Any]) -> str:
     """
     t = record["trace"]
     lat = t.get("latency_ms", {})
-    lines = [f"gate: {'FIRED' if t.get('recall') else 'quiet'}, score {t.get('score', 0.0):.2f} "
-             f"({t.get('reason', '')})"]
+    lines = [(f"gate: {'FIRED' if t.get('recall') else 'quiet'}, score {t.get('score', 0.0):.2f} "
+              f"({t.get('reason', '')})")]
     if t.get("queries") and lat.get("search"):
         lines.append("searched: " + "; ".join(repr(q) for q in t["queries"]))
     recalled = record.get("recalled") or []

@@ -42,7 +42,8 @@ def store_options() -> argparse.ArgumentParser:
     from mem0_langgraph.backends.factory import DATA_DIR_ENV, DEFAULT_COLLECTION, DEFAULT_DATA_DIR
 
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--data-dir", help=f"the memory store's folder (default: ${DATA_DIR_ENV} or {DEFAULT_DATA_DIR})")
+    parent.add_argument("--data-dir",
+                        help=f"the memory store's folder (default: ${DATA_DIR_ENV} or {DEFAULT_DATA_DIR})")
     parent.add_argument("--collection", default=DEFAULT_COLLECTION, help="Chroma collection (default: %(default)s)")
     return parent
 
@@ -167,9 +168,8 @@ def _export(scope: Any, args: argparse.Namespace) -> Any:
 
 
 def _reset(memory: Any, args: argparse.Namespace) -> Any:
-    from mem0_langgraph.backends.scoped import reset_store
-
     from mem0_langgraph.backends.factory import resolve_data_dir
+    from mem0_langgraph.backends.scoped import reset_store
 
     _confirm(args, f"Delete EVERY memory of every user in {resolve_data_dir(args.data_dir)}? "
              "This cannot be undone.")
