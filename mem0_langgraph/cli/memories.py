@@ -217,7 +217,7 @@ def _run(args: argparse.Namespace, command: Callable[..., Any], *, scoped: bool 
         return _fail(name, f"unexpected {type(exc).__name__}: {exc} (run with -v for the traceback)", 1)
     if isinstance(result, str):
         print(result)
-    elif isinstance(result, (dict, list)) and (args.json or command is _export):
+    elif isinstance(result, (dict, list)) and (getattr(args, "json", False) or command is _export):
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:
         print(result)
