@@ -11,7 +11,7 @@ import pytest
 
 from mem0_langgraph.cli.main import main
 
-COMMANDS = ["list", "search", "show", "history", "add", "edit", "delete", "delete-all", "export", "reset"]
+COMMANDS = ["list", "search", "show", "history", "add", "edit", "delete", "delete-all", "export", "import", "reset"]
 
 
 @pytest.fixture(scope="module")

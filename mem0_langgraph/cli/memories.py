@@ -98,6 +98,9 @@ def register(sub: Any) -> None:
     add("delete-all", _delete_all, "delete every memory of the scope, only of the scope (asks first)", [yes])
     add("export", _export, "write the scope's memories as JSON, for backups and for import").add_argument(
         "--out", help="file to write (default: standard output)")
+    from mem0_langgraph.cli import importer
+
+    importer.register(cmds)  # memories import FILE: a past conversation, through the write gate
     p = cmds.add_parser("reset", help="delete EVERY memory of every user in the store (asks first)",
                         description="Delete every memory of every user, agent and session in the store, "
                                     "and its history. Cannot be undone.", parents=[store_options(), yes])
