@@ -139,6 +139,13 @@ DEFAULT_WRITE_RULES: tuple[tuple[str, float, str], ...] = (
      r"been|had)|had|spent|tried|signed up|volunteer\w*|ran|run|play|played|take|took|collect|decided|plan|"
      r"planned|sold|made|read|watched|saw|seen|learned|noticed|found|lost|won|been|done|participated|"
      r"[a-z]+ed)\b", 0.6, "says something about the user"),
+    (r"\b(we|we're|we've|we'd|we'll)( (just|usually|always|often|really|all|both|still|also|finally))? "
+     r"(are|have|had|were|was|used to|love|like|prefer|enjoy|went|got|took|made|bought|moved|live|"
+     r"started|decided|adopted|married|'re not|not|gonna|going to|plan|planned|spent|visited|tried|"
+     r"roasted|played|watched|met|did|do)\b", 0.55, "says something about the user's household"),
+    (r"\bI('d| would)? (typically|generally|want to|wanna|should|can't wait|hope to|'d say|would say|"
+     r"guess|think I|need to|have to|love to|miss)\b|\b(helps|makes|made|gets|keeps|reminds|inspires) me\b",
+     0.5, "says something about the user"),
     (rf"\b(my|our) ({_FAMILY})\b", 0.6, "mentions the user's people"),
     (r"\b(my|our)\b", 0.5, "mentions the user's things"),
     (r"\b(I'll|I will|I'm going to|I am going to|I'm planning|I am planning|I plan to|we're going|"
