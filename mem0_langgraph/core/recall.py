@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import dataclasses
 import logging
 import threading
 import time
@@ -39,8 +38,8 @@ from mem0_langgraph.core.options import RecallerOptions, resolve_options
 from mem0_langgraph.core.rerank import DEFAULT_RERANKER, Reranker
 from mem0_langgraph.core.scopes import ScopeConfig
 from mem0_langgraph.core.state import RECALL_KEY, TRACE_KEY, RecalledMemory, TurnTrace
-from mem0_langgraph.core.supersede import STATUS_KEY, SUPERSEDED
-from mem0_langgraph.core.timeinfo import SAID_AT_KEY, when_of
+from mem0_langgraph.core.ranking import link_replacements, time_rank
+from mem0_langgraph.core.timeinfo import SAID_AT_KEY
 from mem0_langgraph.errors import (
     MemoryBackendError,
     check_on_error,
@@ -218,37 +217,9 @@ class Recaller:
                                   "answering without it", operation="search")
 
     def rank_by_time(self, hits: Sequence[MemoryHit]) -> list[MemoryHit]:
-        """One query's hits re-scored by time: superseded ones lose ``superseded_penalty``; among the hits
-        within ``recency_band`` of the best (the same subject), the newest gains ``recency_weight``.
-
-        Example:
-            >>> from mem0_langgraph.backends.base import BaseBackend
-            >>> from mem0_langgraph.gates.base import AlwaysRecall
-            >>> class Empty(BaseBackend):
-            ...     def run(self, op): return []
-            ...     async def arun(self, op): return []
-            >>> r = Recaller(Empty(), gate=AlwaysRecall(), reranker=None)
-            >>> old = MemoryHit("1", "I'm vegetarian.", 0.70, "2026-11-02T09:00:00+00:00", {"status": "superseded"})
-            >>> new = MemoryHit("2", "Actually I eat fish again.", 0.66, "2026-11-04T09:00:00+00:00")
-            >>> [(h.id, round(h.score, 2)) for h in r.rank_by_time([old, new])]
-            [('2', 0.71), ('1', 0.6)]
-        """
-        if not hits or (self.recency_weight == 0 and self.superseded_penalty == 0):
-            return list(hits)
-        top = max(h.score for h in hits)
-        times = {h.id: when_of({**h.metadata, "created_at": h.created_at}) for h in hits}
-        near = sorted(t.timestamp() for h in hits if h.score >= top - self.recency_band and (t := times[h.id]))
-        out = []
-        for h in hits:
-            score = h.score
-            t = times[h.id]
-            if self.recency_weight and t is not None and len(near) > 1 and h.score >= top - self.recency_band:
-                span = near[-1] - near[0]
-                score += self.recency_weight * ((t.timestamp() - near[0]) / span if span else 0.0)
-            if h.metadata.get(STATUS_KEY) == SUPERSEDED:
-                score -= self.superseded_penalty
-            out.append(h if score == h.score else dataclasses.replace(h, score=score))
-        return sorted(out, key=lambda h: h.score, reverse=True)
+        """One query's hits re-scored by time, with this recaller's options (see `time_rank`)."""
+        return time_rank(hits, recency_weight=self.recency_weight, recency_band=self.recency_band,
+                         superseded_penalty=self.superseded_penalty)
 
     def select(self, hits: Sequence[MemoryHit], window: Sequence[str]) -> list[RecalledMemory]:
         """Threshold, dedupe, drop what the recent window already says, cap by count and tokens."""
@@ -325,29 +296,6 @@ class RecallNode(StateNode):
         result = await self.recaller.arecall(state.get("messages") or [], config)
         await aemit_trace(TRACE_EVENT, dict(result.trace), config)
         return self._update(result)
-
-
-def link_replacements(hits: Sequence[MemoryHit], fetched: Sequence[MemoryHit] = ()) -> list[MemoryHit]:
-    """Rank each superseded memory right below what replaced it: the replacement inherits the score of
-    the memory it replaces when that is higher (it answers the same thing, and is current).
-
-    Example:
-        >>> old = MemoryHit("1", "I'm vegetarian.", 0.70, metadata={"status": "superseded", "superseded_by": "2"})
-        >>> new = MemoryHit("2", "Actually I eat fish again.", 0.43)
-        >>> [(h.id, h.score) for h in link_replacements([old, new])]
-        [('2', 0.7), ('1', 0.699)]
-    """
-    best: dict[str, MemoryHit] = {}
-    for h in [*hits, *fetched]:
-        if h.id not in best or h.score > best[h.id].score:
-            best[h.id] = h
-    for h in list(best.values()):
-        r = best.get(str(h.metadata.get("superseded_by") or ""))
-        if h.metadata.get(STATUS_KEY) == SUPERSEDED and r is not None and r.id != h.id:
-            top = max(r.score, h.score)
-            best[r.id] = dataclasses.replace(r, score=top)
-            best[h.id] = dataclasses.replace(h, score=min(h.score, round(top - 0.001, 6)))
-    return sorted(best.values(), key=lambda h: h.score, reverse=True)
 
 
 def _recalled(hit: MemoryHit, text: str) -> RecalledMemory:
