@@ -35,7 +35,8 @@ from typing_extensions import NotRequired
 
 from mem0_langgraph import MemoryState, RecallNode, ScopeConfig
 from mem0_langgraph.backends.base import BaseBackend
-from mem0_langgraph.backends.scoped import MemoryRecord, MemoryScope
+from mem0_langgraph.backends.records import MemoryRecord
+from mem0_langgraph.backends.scoped import MemoryScope
 from mem0_langgraph.core._text import is_trivial, last_of_type, message_text
 from mem0_langgraph.core.render import inject_memories
 

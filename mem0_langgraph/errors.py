@@ -6,7 +6,7 @@ Each subclasses a builtin so callers can catch broadly (``ValueError``,
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Literal
 
 OnError = Literal["raise", "warn", "ignore"]
@@ -64,6 +64,23 @@ class LLMGateError(Mem0LangGraphError, RuntimeError):
     def __init__(self, message: str, *, reply: str | None = None) -> None:
         self.reply = reply
         super().__init__(message)
+
+
+class MemoryNotFoundError(Mem0LangGraphError, LookupError):
+    """No memory with this id in this scope: it does not exist, or it belongs to another scope.
+
+    The two cases read the same on purpose, so a caller cannot probe other users' ids.
+
+    Attributes:
+        memory_id: The id asked for.
+        scope: The scope ids it was looked up in.
+    """
+
+    def __init__(self, memory_id: str, scope: Mapping[str, str]) -> None:
+        self.memory_id = memory_id
+        self.scope = dict(scope)
+        where = ", ".join(f"{k}={v}" for k, v in self.scope.items())
+        super().__init__(f"no memory {memory_id[:80]!r} for {where}")
 
 
 _ON_ERROR_MODES = ("raise", "warn", "ignore")

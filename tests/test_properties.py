@@ -515,8 +515,6 @@ def test_message_id_with_a_lone_surrogate_still_stores(backend: Mem0Backend, use
     assert backend.get_all(filters={"user_id": user_id})
 
 
-@pytest.mark.xfail(strict=True, reason="core/scopes.validate_id refuses a uuid.UUID thread_id, which LangGraph's "
-                   "checkpointers accept: memory is silently off (recall and store) for such a thread")
 def test_uuid_thread_id_keeps_memory_on(backend: Mem0Backend, user_id: str) -> None:
     import uuid
 

@@ -8,8 +8,9 @@ import uuid
 import pytest
 
 from mem0_langgraph.backends.factory import create_memory
-from mem0_langgraph.backends.scoped import MemoryChange, MemoryNotFoundError, MemoryRecord, MemoryScope, reset_store
-from mem0_langgraph.errors import ScopeError
+from mem0_langgraph.backends.records import MemoryChange, MemoryRecord
+from mem0_langgraph.backends.scoped import MemoryScope, reset_store
+from mem0_langgraph.errors import MemoryNotFoundError, ScopeError
 
 
 def _id(prefix: str) -> str:

@@ -15,7 +15,12 @@ from langchain_tests.integration_tests import ToolsIntegrationTests
 from langchain_tests.unit_tests import ToolsUnitTests
 from langgraph.checkpoint.memory import InMemorySaver
 
-from mem0_langgraph.adapters.tools import ForgetTool, RememberTool, SearchMemoriesTool, memory_tools
+from mem0_langgraph.adapters.tools import (
+    ForgetTool,
+    RememberTool,
+    SearchMemoriesTool,
+    memory_tools,
+)
 from mem0_langgraph.backends.scoped import MemoryScope
 from mem0_langgraph.core.scopes import ScopeConfig
 from mem0_langgraph.errors import ScopeError

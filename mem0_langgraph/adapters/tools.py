@@ -26,9 +26,10 @@ from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, Field
 
 from mem0_langgraph.backends.factory import as_backend
-from mem0_langgraph.backends.scoped import MemoryNotFoundError, MemoryRecord, MemoryScope
+from mem0_langgraph.backends.records import MemoryRecord
+from mem0_langgraph.backends.scoped import MemoryScope
 from mem0_langgraph.core.scopes import ScopeConfig
-from mem0_langgraph.errors import ScopeError
+from mem0_langgraph.errors import MemoryNotFoundError, ScopeError
 
 
 class RememberInput(BaseModel):

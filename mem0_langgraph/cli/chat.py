@@ -138,8 +138,7 @@ def run_chat(*, user_id: str, thread_id: str | None = None, model: Any = None, m
 
 def _command(line: str, records: list[dict[str, Any]], mine: Any, writer: Any,
              out: Callable[[str], None]) -> str | None:
-    from mem0_langgraph.backends.scoped import MemoryNotFoundError
-    from mem0_langgraph.errors import MemoryBackendError
+    from mem0_langgraph.errors import MemoryBackendError, MemoryNotFoundError
 
     name, _, arg = line.partition(" ")
     arg = arg.strip()

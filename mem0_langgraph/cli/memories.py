@@ -39,7 +39,11 @@ class CommandError(Exception):
 
 def store_options() -> argparse.ArgumentParser:
     """The ``--data-dir`` / ``--collection`` options, shared with ``chat``."""
-    from mem0_langgraph.backends.factory import DATA_DIR_ENV, DEFAULT_COLLECTION, DEFAULT_DATA_DIR
+    from mem0_langgraph.backends.factory import (
+        DATA_DIR_ENV,
+        DEFAULT_COLLECTION,
+        DEFAULT_DATA_DIR,
+    )
 
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--data-dir",
@@ -184,9 +188,13 @@ def _reset(memory: Any, args: argparse.Namespace) -> Any:
 
 
 def _run(args: argparse.Namespace, command: Callable[..., Any], *, scoped: bool = True) -> int:
-    from mem0_langgraph.backends.scoped import MemoryNotFoundError, MemoryScope
+    from mem0_langgraph.backends.scoped import MemoryScope
     from mem0_langgraph.core.scopes import Scope
-    from mem0_langgraph.errors import Mem0LangGraphError, ScopeError
+    from mem0_langgraph.errors import (
+        Mem0LangGraphError,
+        MemoryNotFoundError,
+        ScopeError,
+    )
 
     name = f"mem0-langgraph memories {args.memories_command}"
     if not args.verbose:

@@ -9,6 +9,7 @@ to LangGraph's ``thread_id``, so one checkpointed thread is one mem0 session.
 from __future__ import annotations
 
 import unicodedata
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -171,7 +172,7 @@ def _context_get(context: Any, key: str) -> Any:
 def validate_id(raw: Any, level: str = "user", key: str = "user_id", available: Sequence[str] = ()) -> str:
     """Check a scope id and return it; every id is matched exactly, so none may widen a filter.
 
-    Refused, with a `ScopeError`: non-strings (ints are accepted as their decimal text), empty ids,
+    Refused, with a `ScopeError`: non-strings (ints and UUIDs are accepted as their text), empty ids,
     ids over 256 characters, any whitespace (inner, leading or trailing: ``"alice "`` is not
     ``"alice"``, and NBSP counts), control, format and surrogate characters, ``*`` (mem0's
     wildcard) and a leading ``$`` (filter operators). Case and unicode form are kept as they
@@ -185,6 +186,8 @@ def validate_id(raw: Any, level: str = "user", key: str = "user_id", available: 
         ...
         mem0_langgraph.errors.ScopeError: user id 'user_id' must not contain '*' or start with '$' (a wildcard or operator would widen the search), got '*'
     """
+    if isinstance(raw, uuid.UUID):  # LangGraph's checkpointers accept UUID thread ids
+        raw = str(raw)
     if isinstance(raw, bool) or not isinstance(raw, (str, int)):
         raise ScopeError(f"{level} id {key!r} must be a string, got {type(raw).__name__}",
                          level=level, key=key, available=available)
