@@ -25,9 +25,7 @@ Needs ``pip install "mem0-langgraph[examples]"`` (``nrclex``).
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Literal
@@ -38,7 +36,7 @@ from langgraph.graph import END, START, StateGraph
 from typing_extensions import NotRequired
 
 from mem0_langgraph import MemoryState, RecallNode, ScopeConfig
-from mem0_langgraph.backends.base import BaseBackend
+from mem0_langgraph.backends.lazy import default_memory
 from mem0_langgraph.backends.scoped import MemoryScope
 from mem0_langgraph.core._text import last_of_type, message_text
 from mem0_langgraph.core.render import inject_memories
@@ -193,35 +191,6 @@ class State(MemoryState):
     escalated: NotRequired[bool]
 
 
-class DefaultMemory(BaseBackend):
-    """The embedded default store, opened on its first operation rather than at import (or in tests)."""
-
-    def __init__(self) -> None:
-        from mem0_langgraph.backends.factory import resolve_data_dir
-
-        self.data_dir = resolve_data_dir()
-        self._backend: Any = None
-        self._lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        return f"DefaultMemory({self.data_dir}, opened={self._backend is not None})"
-
-    def _open(self) -> Any:
-        with self._lock:
-            if self._backend is None:
-                from mem0_langgraph import as_backend
-
-                self._backend = as_backend(None)
-            return self._backend
-
-    def run(self, op: Any) -> Any:
-        return self._open().run(op)
-
-    async def arun(self, op: Any) -> Any:
-        backend = self._backend or await asyncio.to_thread(self._open)  # never load the model on the event loop
-        return await backend.arun(op)
-
-
 def make_graph(*, memory: Any = None, model: Any = None, tagger: Any = None, scopes: ScopeConfig | None = None,
                checkpointer: Any = None, **recall_options: Any) -> Any:
     """Build and compile the customer-service graph.
@@ -238,7 +207,7 @@ def make_graph(*, memory: Any = None, model: Any = None, tagger: Any = None, sco
     from mem0_langgraph import as_backend
     from mem0_langgraph.cli.demo import pick_model
 
-    backend = as_backend(memory) if memory is not None else DefaultMemory()
+    backend = as_backend(memory) if memory is not None else default_memory()
     if model is None:
         chosen = pick_model(None)
         model, tagger = chosen.model, tagger or (LexiconTagger() if chosen.echo else ModelTagger(chosen.model))

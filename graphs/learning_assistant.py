@@ -23,9 +23,7 @@ Invoke with ``{"configurable": {"user_id": learner_id, "thread_id": lesson_id}}`
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 from typing import Any
 
 from langchain_core.messages import SystemMessage
@@ -34,7 +32,7 @@ from langgraph.graph import END, START, StateGraph
 from typing_extensions import NotRequired
 
 from mem0_langgraph import MemoryState, RecallNode, ScopeConfig
-from mem0_langgraph.backends.base import BaseBackend
+from mem0_langgraph.backends.lazy import default_memory
 from mem0_langgraph.backends.records import MemoryRecord
 from mem0_langgraph.backends.scoped import MemoryScope
 from mem0_langgraph.core._text import is_trivial, last_of_type, message_text
@@ -120,35 +118,6 @@ class State(MemoryState):
     plan: NotRequired[str]
 
 
-class DefaultMemory(BaseBackend):
-    """The embedded default store, opened on its first operation rather than at import (or in tests)."""
-
-    def __init__(self) -> None:
-        from mem0_langgraph.backends.factory import resolve_data_dir
-
-        self.data_dir = resolve_data_dir()
-        self._backend: Any = None
-        self._lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        return f"DefaultMemory({self.data_dir}, opened={self._backend is not None})"
-
-    def _open(self) -> Any:
-        with self._lock:
-            if self._backend is None:
-                from mem0_langgraph import as_backend
-
-                self._backend = as_backend(None)
-            return self._backend
-
-    def run(self, op: Any) -> Any:
-        return self._open().run(op)
-
-    async def arun(self, op: Any) -> Any:
-        backend = self._backend or await asyncio.to_thread(self._open)  # never load the model on the event loop
-        return await backend.arun(op)
-
-
 def make_graph(*, memory: Any = None, model: Any = None, scopes: ScopeConfig | None = None,
                checkpointer: Any = None, **recall_options: Any) -> Any:
     """Build and compile the learning-assistant graph.
@@ -163,7 +132,7 @@ def make_graph(*, memory: Any = None, model: Any = None, scopes: ScopeConfig | N
     from mem0_langgraph import as_backend
     from mem0_langgraph.cli.demo import pick_model
 
-    backend = as_backend(memory) if memory is not None else DefaultMemory()
+    backend = as_backend(memory) if memory is not None else default_memory()
     model = model if model is not None else pick_model(None).model
     scopes = scopes or ScopeConfig()
 

@@ -15,41 +15,10 @@ import. `make_graph` builds one on your own memory and model. Invoke with
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from typing import Any
 
 from mem0_langgraph import with_memory
-from mem0_langgraph.backends.base import BaseBackend
-
-
-class DefaultMemory(BaseBackend):
-    """The embedded default store, opened on its first operation rather than at import (or in tests)."""
-
-    def __init__(self) -> None:
-        from mem0_langgraph.backends.factory import resolve_data_dir
-
-        self.data_dir = resolve_data_dir()
-        self._backend: Any = None
-        self._lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        return f"DefaultMemory({self.data_dir}, opened={self._backend is not None})"
-
-    def _open(self) -> Any:
-        with self._lock:
-            if self._backend is None:
-                from mem0_langgraph import as_backend
-
-                self._backend = as_backend(None)
-            return self._backend
-
-    def run(self, op: Any) -> Any:
-        return self._open().run(op)
-
-    async def arun(self, op: Any) -> Any:
-        backend = self._backend or await asyncio.to_thread(self._open)  # never load the model on the event loop
-        return await backend.arun(op)
+from mem0_langgraph.backends.lazy import default_memory
 
 
 def make_graph(*, memory: Any = None, model: Any = None, checkpointer: Any = None, **options: Any) -> Any:
@@ -69,7 +38,7 @@ def make_graph(*, memory: Any = None, model: Any = None, checkpointer: Any = Non
         model = chosen.model
         if chosen.echo:
             options.setdefault("store_roles", ("user",))
-    return with_memory(model, memory=memory if memory is not None else DefaultMemory(), **options).compile(
+    return with_memory(model, memory=memory if memory is not None else default_memory(), **options).compile(
         checkpointer=checkpointer, name="memory_chat")
 
 
