@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import multiprocessing
+import queue
 import statistics
 import tempfile
 import time
@@ -213,7 +214,13 @@ def throughput(kind: str, url: str | None, *, concurrency: int, processes: int, 
              for i, n in enumerate(per) if n]
     for p in procs:
         p.start()
-    outs = [results.get(timeout=1800) for _ in procs]
+    outs = []
+    while len(outs) < len(procs):
+        try:
+            outs.append(results.get(timeout=5))
+        except queue.Empty:
+            if dead := [p.exitcode for p in procs if p.exitcode not in (None, 0)]:
+                raise RuntimeError(f"a worker process died (exit codes {dead}); see its output above") from None
     for p in procs:
         p.join(60)
     times = [t for o in outs for t in o["times"]]
