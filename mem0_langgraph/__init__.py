@@ -21,17 +21,26 @@ Public API (the folder each name lives in, in brackets):
     Mem0Middleware: recall-before / store-after middleware for create_agent. [adapters]
     Mem0Memory: gated memory for classic chains (langchain_classic BaseMemory; loaded lazily). [adapters]
     Mem0Retriever: ungated retriever returning memories as Documents, for LCEL chains. [adapters]
+    memory_tools / RememberTool / SearchMemoriesTool / ForgetTool: memory tools for agents, scoped by the run. [adapters]
+    MemoryScope / MemoryRecord / MemoryChange: one scope's memories, managed (add, list, get, update, ...). [backends]
+    reset_store: wipe a whole store, behind confirm=True. [backends]
+    LazyBackend / default_memory: a backend opened on first use; the process's lazy embedded store. [backends]
     EchoChatModel: offline stand-in LLM that replies with what it was given. [cli]
-    Errors: Mem0LangGraphError, ScopeError, MemoryBackendError, LLMGateError, WrongModeError. [errors.py]
+    Errors: Mem0LangGraphError, ScopeError, MemoryBackendError, MemoryNotFoundError, LLMGateError,
+        WrongModeError. [errors.py]
 """
 
 from typing import TYPE_CHECKING, Any
 
 from mem0_langgraph.adapters.middleware import Mem0Middleware
 from mem0_langgraph.adapters.retriever import Mem0Retriever
+from mem0_langgraph.adapters.tools import ForgetTool, RememberTool, SearchMemoriesTool, memory_tools
 from mem0_langgraph.backends.base import BaseBackend, ForwardingBackend, MemoryBackend, MemoryHit
 from mem0_langgraph.backends.factory import as_backend, create_memory
+from mem0_langgraph.backends.lazy import LazyBackend, default_memory
 from mem0_langgraph.backends.mem0 import Mem0Backend
+from mem0_langgraph.backends.records import MemoryChange, MemoryRecord
+from mem0_langgraph.backends.scoped import MemoryScope, reset_store
 from mem0_langgraph.cli.echo_model import EchoChatModel
 from mem0_langgraph.core.graph import with_memory
 from mem0_langgraph.core.options import MemoryOptions, RecallerOptions, StorerOptions
@@ -42,7 +51,14 @@ from mem0_langgraph.core.scopes import Scope, ScopeConfig
 from mem0_langgraph.core.state import MemoryState
 from mem0_langgraph.core.store import StoreNode, Storer
 from mem0_langgraph.core.writer import BackgroundWriter, MemoryWriter, SyncWriter, flush_all
-from mem0_langgraph.errors import LLMGateError, Mem0LangGraphError, MemoryBackendError, ScopeError, WrongModeError
+from mem0_langgraph.errors import (
+    LLMGateError,
+    Mem0LangGraphError,
+    MemoryBackendError,
+    MemoryNotFoundError,
+    ScopeError,
+    WrongModeError,
+)
 from mem0_langgraph.gates.base import AlwaysRecall, NeverRecall, RecallDecision, RecallGate
 from mem0_langgraph.gates.llm import LLMGate
 from mem0_langgraph.gates.rules import RuleGate
@@ -56,10 +72,12 @@ __all__ = [
     "BackgroundWriter",
     "BaseBackend",
     "EchoChatModel",
+    "ForgetTool",
     "ForwardingBackend",
     "KeywordFusion",
     "LLMGate",
     "LLMGateError",
+    "LazyBackend",
     "LearnedGate",
     "Mem0Backend",
     "Mem0LangGraphError",
@@ -68,8 +86,12 @@ __all__ = [
     "Mem0Retriever",
     "MemoryBackend",
     "MemoryBackendError",
+    "MemoryChange",
     "MemoryHit",
+    "MemoryNotFoundError",
     "MemoryOptions",
+    "MemoryRecord",
+    "MemoryScope",
     "MemoryState",
     "MemoryWriter",
     "NeverRecall",
@@ -78,11 +100,13 @@ __all__ = [
     "RecallNode",
     "Recaller",
     "RecallerOptions",
+    "RememberTool",
     "Reranker",
     "RuleGate",
     "Scope",
     "ScopeConfig",
     "ScopeError",
+    "SearchMemoriesTool",
     "StoreNode",
     "Storer",
     "StorerOptions",
@@ -90,8 +114,11 @@ __all__ = [
     "WrongModeError",
     "as_backend",
     "create_memory",
+    "default_memory",
     "flush_all",
+    "memory_tools",
     "render_memories",
+    "reset_store",
     "with_memory",
 ]
 
