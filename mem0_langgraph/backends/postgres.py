@@ -96,14 +96,20 @@ def _configure(conn: Any) -> None:
 def open_pool(url: str, *, max_size: int = _POOL_SIZE) -> Any:
     """A psycopg connection pool for ``url``, each connection set for complete HNSW scans."""
     try:
+        import psycopg
         from psycopg_pool import ConnectionPool
     except ImportError as exc:
         raise ImportError(_INSTALL_HINT) from exc
+    # One plain connection first: a wrong URL or a server that is down fails now, with
+    # the driver's own message, instead of after the pool's 30 s of silent retries.
+    with psycopg.connect(url, autocommit=True) as conn:
+        try:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        except psycopg.errors.UniqueViolation:
+            pass  # another worker created it at the same moment
     pool = ConnectionPool(url, min_size=1, max_size=max_size, configure=_configure, open=False,
                           name="mem0-langgraph")
     pool.open(wait=True, timeout=30)
-    with pool.connection() as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
     return pool
 
 
