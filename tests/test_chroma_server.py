@@ -104,3 +104,21 @@ def test_an_unreachable_chroma_server_names_itself(tmp_path):
     with pytest.raises(MemoryBackendError, match="chroma run") as info:
         create_memory(data_dir=tmp_path, chroma_url=f"http://127.0.0.1:{free_port()}")
     assert info.value.operation == "open"
+
+
+def test_memories_of_the_single_collection_layout_stay_readable(tmp_path, user_id):
+    from mem0 import Memory
+
+    from mem0_langgraph.backends.factory import embedded_config
+
+    old = Memory.from_config(embedded_config(tmp_path, collection="legacy"))  # as version 0.2 stored them
+    old_ids = [r["id"] for r in old.add([{"role": "user", "content": "I'm vegetarian"}], user_id=user_id,
+                                        infer=False)["results"]]
+    del old
+    backend = as_backend(create_memory(data_dir=tmp_path, collection="legacy"))
+    backend.add([{"role": "user", "content": "I'm training for a marathon"}], ids={"user_id": user_id})
+    assert {h.text for h in backend.search("my diet and sport", filters={"user_id": user_id}, limit=5)} == {
+        "I'm vegetarian", "I'm training for a marathon"}
+    assert backend.get(old_ids[0]).text == "I'm vegetarian"
+    backend.delete(old_ids[0])
+    assert [h.text for h in backend.get_all(filters={"user_id": user_id})] == ["I'm training for a marathon"]
