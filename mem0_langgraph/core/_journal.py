@@ -8,9 +8,12 @@ loss, and the whole point is that an acknowledged write is never lost).
 
 A row is one pending (or permanently failed) write of one *target* (the store
 it goes to: a data directory can hold several collections), keyed by the
-write's exchange key; a finished write's row is deleted. Several threads share
-one connection behind a lock; several processes share the file through
-SQLite's own locking (``busy_timeout``).
+write's exchange key; a finished write's row is deleted. Statements go through
+one commit thread per journal (group commit): what queues up during one fsync
+shares the next, so 50 concurrent conversations do not pay 50 fsyncs in a row,
+and an event loop awaits the commit instead of blocking on the disk (under
+load an fsync here took 1 ms at the median and 24 ms at p95). Several
+processes share the file through SQLite's own locking (``busy_timeout``).
 
 Ownership: each open journal has an owner token and holds an exclusive
 ``flock`` on ``<journal>-owners/<token>.lock`` while it is open. The kernel
@@ -24,6 +27,7 @@ directory there.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -31,6 +35,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -40,8 +45,12 @@ try:
 except ImportError:  # Windows: no flock, see the module docstring
     fcntl = None  # type: ignore[assignment]
 
+logger = logging.getLogger("mem0_langgraph")
+
 JOURNAL_NAME = "journal.sqlite3"
 _BUSY_TIMEOUT_S = 10.0  # another process committing: wait for it rather than fail the submit
+_MAX_BATCH = 500  # statements per transaction (one fsync)
+_COMMITTER_IDLE_S = 2.0  # the commit thread ends after this long with nothing to commit
 _FAILED_RETENTION_S = 30 * 24 * 3600.0  # permanently failed rows are kept a month, for inspection
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS writes (
@@ -90,26 +99,41 @@ class Journal:
         self._db.execute(_SCHEMA)
         self._db.execute("DELETE FROM writes WHERE state = 'failed' AND updated < ?",
                          (time.time() - _FAILED_RETENTION_S,))
+        self._queued: list[tuple[str, tuple[Any, ...], Future[bool] | None]] = []
+        self._queued_cv = threading.Condition()
+        self._committing = False
+        self._committer: threading.Thread | None = None
 
-    def add(self, key: str, payload: dict[str, Any]) -> bool:
-        """Record a write durably. False when ``key`` is already pending (the same write, in flight)."""
-        job = json.dumps(payload, default=str, ensure_ascii=False)
-        with self._lock:
-            return self._db.execute(_ADD, (self.target, key, self.owner, job, time.time())).rowcount > 0
+    def add(self, key: str, payload: dict[str, Any]) -> Future[bool]:
+        """Record a write durably; the future says False when ``key`` is already pending (the same write).
+
+        Await it (``.result()`` or ``asyncio.wrap_future``) before acknowledging the write.
+        """
+        job = json.dumps(payload, default=str)  # ASCII: a lone surrogate in a message cannot break the journal
+        return self._enqueue(_ADD, (self.target, key, self.owner, job, time.time()), Future())
 
     def done(self, key: str) -> None:
-        """The write landed: forget it."""
-        self._execute("DELETE FROM writes WHERE target = ? AND key = ?", (self.target, key))
+        """The write landed: forget it. Not waited for: a lost mark only costs the replay a check."""
+        self._enqueue("DELETE FROM writes WHERE target = ? AND key = ?", (self.target, key), None)
 
     def fail(self, key: str, reason: str) -> None:
-        """The write can never land: keep it, with the reason, and never replay it."""
-        self._execute("UPDATE writes SET state = 'failed', reason = ?, updated = ? WHERE target = ? AND key = ?",
-                      (reason, time.time(), self.target, key))
+        """The write can never land: keep it, with the reason, and never replay it (not waited for)."""
+        self._enqueue("UPDATE writes SET state = 'failed', reason = ?, updated = ? WHERE target = ? AND key = ?",
+                      (reason, time.time(), self.target, key), None)
 
     def reopen(self, key: str) -> None:
-        """Make a failed write pending again, owned by this journal (`retry_failed`)."""
-        self._execute("UPDATE writes SET state = 'pending', owner = ?, reason = NULL, updated = ? "
-                      "WHERE target = ? AND key = ?", (self.owner, time.time(), self.target, key))
+        """Make a failed write pending again, owned by this journal (`retry_failed`); waits for the commit."""
+        self._enqueue("UPDATE writes SET state = 'pending', owner = ?, reason = NULL, updated = ? "
+                      "WHERE target = ? AND key = ?", (self.owner, time.time(), self.target, key), Future()).result()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until every queued statement is committed (at exit); False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._queued_cv:
+            while self._queued or self._committing:
+                if not self._queued_cv.wait(max(0.0, deadline - time.monotonic())):
+                    return False
+        return True
 
     def claim(self) -> list[tuple[str, dict[str, Any]]]:
         """Take over the pending writes of dead owners; return every pending write now ours, oldest first."""
@@ -129,13 +153,59 @@ class Journal:
 
     def close(self) -> None:
         """Close the file and drop ownership: whatever is still pending is claimable by the next writer."""
+        self.wait_idle(_BUSY_TIMEOUT_S)
         with self._lock:
             self._db.close()
             self._release()
 
-    def _execute(self, sql: str, args: tuple[Any, ...]) -> None:
-        with self._lock:
-            self._db.execute(sql, args)
+    def _enqueue(self, sql: str, args: tuple[Any, ...], future: Future[bool] | None) -> Future[bool]:
+        with self._queued_cv:
+            self._queued.append((sql, args, future))
+            self._queued_cv.notify_all()
+            if self._committer is None:
+                self._committer = threading.Thread(target=self._commit_loop, name="mem0-langgraph-journal",
+                                                   daemon=True)
+                self._committer.start()
+        return future if future is not None else _DONE
+
+    def _commit_loop(self) -> None:
+        # Group commit: whatever queued up while the last fsync ran goes into the next
+        # transaction, so concurrent writers share one fsync and no caller's thread (an
+        # event loop above all) ever waits on the disk itself.
+        while True:
+            with self._queued_cv:
+                while not self._queued:
+                    if not self._queued_cv.wait(_COMMITTER_IDLE_S) and not self._queued:
+                        self._committer = None
+                        self._queued_cv.notify_all()
+                        return
+                batch, self._queued = self._queued[:_MAX_BATCH], self._queued[_MAX_BATCH:]
+                self._committing = True
+            # A caller that gave up (a cancelled future) gets nothing journaled.
+            batch = [item for item in batch if item[2] is None or item[2].set_running_or_notify_cancel()]
+            try:
+                with self._lock:
+                    self._db.execute("BEGIN IMMEDIATE")
+                    try:
+                        changed = [self._db.execute(sql, args).rowcount > 0 for sql, args, _ in batch]
+                        self._db.execute("COMMIT")
+                    except BaseException:
+                        self._db.execute("ROLLBACK")
+                        raise
+            except Exception as exc:  # handed to every waiter: their submit fails, nothing is acknowledged
+                for *_, future in batch:
+                    if future is not None:
+                        future.set_exception(exc)
+                if any(future is None for *_, future in batch):
+                    logger.warning("mem0-langgraph: write journal update failed: %s", exc)
+            else:
+                for (*_, future), did in zip(batch, changed):
+                    if future is not None:
+                        future.set_result(did)
+            finally:
+                with self._queued_cv:
+                    self._committing = False
+                    self._queued_cv.notify_all()
 
     @contextmanager
     def _if_dead(self, owner: str) -> Iterator[bool]:
@@ -163,6 +233,10 @@ class Journal:
             if path.stem != self.owner:
                 with self._if_dead(path.stem):
                     pass
+
+
+_DONE: Future[bool] = Future()
+_DONE.set_result(True)  # what fire-and-forget statements return
 
 
 def _release(fd: int | None, path: Path) -> None:

@@ -75,6 +75,8 @@ def stop_all(drain_s: float) -> int:
     for worker in workers:
         if not worker.stop(_STOP_JOIN_S):
             logger.error("mem0-langgraph: a memory write did not finish within %.0fs of shutdown", _STOP_JOIN_S)
+        if worker.journal is not None:
+            worker.journal.wait_idle(1.0)  # commit the last "done" marks, so the next start checks less
         if worker.journal is None:
             lost += worker.lanes.count
         else:

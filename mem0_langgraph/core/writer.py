@@ -26,6 +26,7 @@ import threading
 import time
 import weakref
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -182,21 +183,41 @@ class BackgroundWriter:
         return self._worker.lanes.count
 
     def submit(self, job: WriteJob) -> None:
-        entry = self._accept(job)
-        if entry is not None:
-            self._worker.put(entry)
+        job, added = self._journal_add(job)
+        try:
+            new = added is None or added.result()
+        except sqlite3.Error as exc:
+            raise self._journal_error(exc) from exc
+        if new:
+            self._worker.put(Entry(job, lane_of(job.ids)))
 
     async def asubmit(self, job: WriteJob) -> None:
-        # The journal commit (~0.3 ms) runs inline: cheaper than a hop to a thread.
-        entry = self._accept(job)
-        if entry is not None and not self._worker.put(entry, room="try"):
+        job, added = self._journal_add(job)
+        entry = Entry(job, lane_of(job.ids))
+        try:
+            # Shielded: a cancelled turn does not cancel the commit, so the journal and the queue agree.
+            new = added is None or await asyncio.shield(asyncio.wrap_future(added))
+        except sqlite3.Error as exc:
+            raise self._journal_error(exc) from exc
+        except asyncio.CancelledError:  # the commit goes on: queue the write once it is journaled
+            if added is not None:
+                added.add_done_callback(lambda f: f.exception() is None and f.result()
+                                        and self._worker.put(entry, room="force"))
+            raise
+        if new and not self._worker.put(entry, room="try"):
             await asyncio.to_thread(self._worker.put, entry)
 
     def flush(self, timeout: float | None = None) -> bool:
-        return self._worker.flush(timeout)
+        """Wait until every accepted write landed (or failed) and the journal says so; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not self._worker.flush(timeout):
+            return False
+        remaining = _STOP_JOIN_S if deadline is None else max(0.0, deadline - time.monotonic())
+        return self._journal is None or self._journal.wait_idle(remaining)
 
     async def aflush(self, timeout: float | None = None) -> bool:
-        return await asyncio.to_thread(self._worker.flush, timeout)
+        """Async twin of `flush` (waits on a thread, never on the event loop)."""
+        return await asyncio.to_thread(self.flush, timeout)
 
     def retry_failed(self) -> int:
         """Queue the writes in ``failed`` again; returns how many."""
@@ -224,20 +245,19 @@ class BackgroundWriter:
         _shutdown.unregister(self._worker)
         return done and not self.failed
 
-    def _accept(self, job: WriteJob) -> Entry | None:
-        """Key and journal ``job``; None when the same write is already pending."""
+    def _journal_add(self, job: WriteJob) -> tuple[WriteJob, Future[bool] | None]:
+        """``job`` keyed, and its journal commit (None without a journal); the commit says False
+        when the same write is already pending."""
         if self._closed:
             raise RuntimeError("BackgroundWriter is closed; create a new one")
         job = _keyed(job)
-        if self._journal is not None:
-            try:
-                if not self._journal.add(job.key, {"messages": [dict(m) for m in job.messages],
-                                                   "ids": dict(job.ids), "metadata": dict(job.metadata)}):
-                    return None
-            except sqlite3.Error as exc:
-                raise MemoryBackendError(f"write journal {self.journal_path} failed: {exc}",
-                                         operation="journal") from exc
-        return Entry(job, lane_of(job.ids))
+        if self._journal is None:
+            return job, None
+        payload = {"messages": [dict(m) for m in job.messages], "ids": dict(job.ids), "metadata": dict(job.metadata)}
+        return job, self._journal.add(job.key, payload)
+
+    def _journal_error(self, exc: Exception) -> MemoryBackendError:
+        return MemoryBackendError(f"write journal {self.journal_path} failed: {exc}", operation="journal")
 
     def _replay(self, journal: Journal) -> None:
         try:
