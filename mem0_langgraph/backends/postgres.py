@@ -129,9 +129,9 @@ def postgres_store(pool: Any, *, collection: str, dims: int) -> PerUserVectorSto
                          f"{MAX_COLLECTION_CHARS} characters")
     table_cls = _pgvector_class()
 
-    def table(name: str, dimensions: int = dims) -> Any:
+    def table(name: str, dimensions: int = dims, hnsw: bool = True) -> Any:
         return table_cls(dbname=None, collection_name=name, embedding_model_dims=dimensions, user=None,
-                         password=None, host=None, port=None, diskann=False, hnsw=True, connection_pool=pool)
+                         password=None, host=None, port=None, diskann=False, hnsw=hnsw, connection_pool=pool)
 
     def open_collection(name: str, create: bool) -> Any:
         store = table(name)
@@ -147,7 +147,7 @@ def postgres_store(pool: Any, *, collection: str, dims: int) -> PerUserVectorSto
                                 "AND tablename LIKE %s", (f"{collection}\\_%",)).fetchall()
         return [r[0] for r in rows]
 
-    directory = table(f"{collection}_ids", 1)
+    directory = table(f"{collection}_ids", 1, hnsw=False)  # looked up by id only: no vector index to maintain
     directory._ensure_collection()
     legacy = table(collection)
     legacy = legacy if legacy.exists() and legacy.list(top_k=1)[0] else None
