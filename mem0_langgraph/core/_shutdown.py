@@ -10,6 +10,9 @@ a writer next opens the same data directory. The hook runs with
 
 On SIGTERM, when the application installed no handler of its own, the same
 happens, then the default action (death by SIGTERM) is restored and re-raised.
+The handler is installed when the first writer is created in the main thread
+(Python only lets the main thread set one); an application that installs its
+own later replaces it, and its clean exit still runs the exit hook.
 """
 
 from __future__ import annotations
