@@ -300,9 +300,13 @@ def _find(backend: Any, name: str) -> Any:
 
 def _target(backend: Any) -> str:
     """The store a backend writes to, as the journal names it: one data directory may hold several
-    collections, and each one's writes are replayed only into it."""
+    collections, and each one's writes are replayed only into it.
+
+    A backend that knows its collection before it opens (a lazy one) says so in ``collection``.
+    """
     memory = _find(backend, "memory")
-    collection = getattr(getattr(memory, "vector_store", None), "collection_name", None)
+    collection = _find(backend, "collection") or getattr(getattr(memory, "vector_store", None),
+                                                         "collection_name", None)
     return f"collection:{collection}" if collection else type(memory or backend).__qualname__
 
 
