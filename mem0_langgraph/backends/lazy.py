@@ -29,6 +29,8 @@ class LazyBackend(BaseBackend):
         data_dir: The real backend's data directory, known before it is built (the
             background writer keeps its journal there). Default: the embedded store's
             with the default ``open``, else None.
+        collection: Its collection, likewise (the journal replays each collection's writes
+            into it only). Default: the embedded store's with the default ``open``, else None.
 
     Example:
         >>> import tempfile
@@ -40,13 +42,17 @@ class LazyBackend(BaseBackend):
         ([], True)
     """
 
-    def __init__(self, open: Callable[[], MemoryBackend] | None = None, *, data_dir: Any = None) -> None:
-        if data_dir is None and open is None:
-            from mem0_langgraph.backends.factory import resolve_data_dir
+    def __init__(self, open: Callable[[], MemoryBackend] | None = None, *, data_dir: Any = None,
+                 collection: str | None = None) -> None:
+        if open is None:
+            from mem0_langgraph.backends.factory import DEFAULT_COLLECTION, resolve_data_dir
 
-            data_dir = resolve_data_dir()
+            data_dir = data_dir or resolve_data_dir()
+            collection = collection or DEFAULT_COLLECTION
         self._open_fn = open or _open_default
         self.data_dir = data_dir
+        self.collection = collection
+        """The collection the real backend writes to, when known before it opens (the journal names it)."""
         self._backend: MemoryBackend | None = None
         self._lock = threading.Lock()
 

@@ -23,8 +23,12 @@ from typing import Any
 
 BENCHMARKS = (
     "mem0_langgraph.eval.gate",
-    "mem0_langgraph.eval.latency",
     "mem0_langgraph.eval.retrieval",
+    "mem0_langgraph.eval.latency",
+    "mem0_langgraph.eval.load",
+    "mem0_langgraph.eval.scale",
+    "mem0_langgraph.eval.updates",
+    "mem0_langgraph.eval.write_gate",
 )
 """The modules that each add one ``eval`` sub-command, in the order ``--help`` lists them."""
 
