@@ -99,8 +99,10 @@ class LocalChroma:
     """
 
     def __init__(self, directory: str | os.PathLike[str] | None = None, *, port: int | None = None) -> None:
-        self._owned = directory is None
-        self.directory = Path(directory or tempfile.mkdtemp(prefix="mem0lg-chroma-"))
+        # An owned server keeps its data and its log in one temporary folder, removed on exit.
+        self._root = Path(tempfile.mkdtemp(prefix="mem0lg-chroma-")) if directory is None else None
+        self.directory = Path(directory) if directory is not None else self._root / "data"  # type: ignore[operator]
+        self.log = self.directory.parent / f"{self.directory.name}.log"
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._proc: subprocess.Popen[bytes] | None = None
@@ -109,7 +111,7 @@ class LocalChroma:
         chroma = Path(sys.executable).with_name("chroma")
         command = [str(chroma) if chroma.exists() else "chroma", "run", "--path", str(self.directory),
                    "--host", "127.0.0.1", "--port", str(self.port)]
-        log = open(self.directory.parent / f"{self.directory.name}.log", "ab")  # noqa: SIM115 (held by the child)
+        log = open(self.log, "ab")  # noqa: SIM115 (held by the child)
         env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
         self._proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
         log.close()
@@ -134,8 +136,8 @@ class LocalChroma:
                 self._proc.kill()
                 self._proc.wait()
             self._proc = None
-        if self._owned and not keep_data:
-            shutil.rmtree(self.directory, ignore_errors=True)
+        if self._root is not None and not keep_data:
+            shutil.rmtree(self._root, ignore_errors=True)
 
     def __enter__(self) -> LocalChroma:
         return self.start()
