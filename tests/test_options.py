@@ -23,9 +23,11 @@ from mem0_langgraph.adapters.classic_memory import Mem0Memory
 from mem0_langgraph.cli.echo_model import EchoChatModel
 from mem0_langgraph.core.options import DEFAULTS, RecallerOptions, StorerOptions
 from mem0_langgraph.core.store import SkipTrivialTurns
+from mem0_langgraph.gates.write import StoreAll
 
 GATE, SCOPES, RERANKER, POLICY = RuleGate(threshold=0.7), ScopeConfig(user_key="uid"), KeywordFusion(weight=0.5), \
     SkipTrivialTurns()
+WRITE_GATE = StoreAll()
 
 # option -> (a value unlike the default, how to read it back from (recaller, storer))
 CASES: dict[str, tuple[Any, Callable[[Any, Any], Any]]] = {
@@ -40,6 +42,11 @@ CASES: dict[str, tuple[Any, Callable[[Any, Any], Any]]] = {
     "probe_band": (None, lambda r, s: r.probe_band),
     "probe_min_score": (0.6, lambda r, s: r.probe_min_score),
     "recall_timeout_s": (0.25, lambda r, s: r.recall_timeout_s),
+    "recency_weight": (0.2, lambda r, s: r.recency_weight),
+    "recency_band": (0.3, lambda r, s: r.recency_band),
+    "superseded_penalty": (0.25, lambda r, s: r.superseded_penalty),
+    "write_gate": (WRITE_GATE, lambda r, s: s.gate),
+    "supersede": (None, lambda r, s: s.write_backend is s.backend),  # off: writes go straight to the backend
     "writer": ("writer", lambda r, s: s.writer),
     "sync_store": (True, lambda r, s: isinstance(s.writer, SyncWriter)),
     "write_policy": (POLICY, lambda r, s: s.policy),
@@ -55,7 +62,7 @@ def expected(name: str, value: Any) -> Any:
         return (value, value)
     if name == "on_error":
         return (value, value)
-    if name == "sync_store":
+    if name in ("sync_store", "supersede"):
         return True
     if name == "store_roles":
         return tuple(value)

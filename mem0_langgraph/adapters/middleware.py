@@ -97,8 +97,8 @@ class Mem0Middleware(AgentMiddleware[Mem0State[ResponseT], ContextT, ResponseT])
         ...                    {"configurable": {"user_id": "alice", "thread_id": "t1"}})
         >>> print(out["messages"][-1].content)
         [offline echo model] memory context: [...] "User is vegetarian" | user said: What should I cook tonight?
-        >>> out["memory_trace"]["recall"], out["memory_trace"]["stored"]
-        (True, True)
+        >>> out["memory_trace"]["recall"], out["memory_trace"]["write"]["reason"]  # a request: nothing to keep
+        (True, 'reveals nothing about the user; reply: advice given to the user')
         >>> [m.type for m in out["messages"]]  # the memories are not in the history
         ['human', 'ai']
     """
