@@ -25,10 +25,9 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[1]
 _START_TIMEOUT_S = 120
-# langgraph dev fails any synchronous I/O on its event loop. Two remain on the async path:
-# graphs/memory_chat.py opens the store inside ``arun`` and the write journal is written
-# inside ``asubmit``; once both run in a thread, drop this flag so the test guards it.
-_DEV_FLAGS = ["--allow-blocking"]
+# No --allow-blocking: langgraph dev fails any synchronous I/O on its event loop, and
+# the served graph must not do any.
+_DEV_FLAGS: list[str] = []
 
 
 class DevServer:

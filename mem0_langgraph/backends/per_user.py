@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -37,6 +38,8 @@ ROUTE_KEYS = ("user_id", "agent_id", "run_id")
 _OPEN_STORES = 4096
 _KNOWN_IDS = 200_000
 _DIRECTORY_VECTOR = [1.0]
+_INDEX_NOT_ON_DISK = "Nothing found on disk"
+_RETRY_S = 0.05
 
 
 def scope_collection(base: str, payload: Mapping[str, Any]) -> str:
@@ -176,7 +179,15 @@ class PerUserVectorStore:
     def search(self, query: str, vectors: list[float], top_k: int = 5, filters: dict | None = None) -> list[Any]:
         results: list[Any] = []
         for store, where in self._read_targets(filters):
-            results.extend(store.search(query=query, vectors=vectors, top_k=top_k, filters=where))
+            try:
+                results.extend(store.search(query=query, vectors=vectors, top_k=top_k, filters=where))
+            except Exception as exc:  # only Chroma's not-yet-persisted index is retried; the rest propagates
+                if _INDEX_NOT_ON_DISK not in str(exc):
+                    raise
+                # Embedded Chroma, many threads: a query on a collection created moments ago can
+                # find its HNSW segment not yet on disk (seen 4 times in 2,000 turns). Once more.
+                time.sleep(_RETRY_S)
+                results.extend(store.search(query=query, vectors=vectors, top_k=top_k, filters=where))
         if self._score is not None:
             for r in results:
                 if r.score is not None:
