@@ -502,9 +502,6 @@ def test_scope_ids_on_retriever_and_classic_memory(backend: Mem0Backend) -> None
 
 
 # -- known bugs outside the adapters (see the report of issue 7) -----------------
-@pytest.mark.xfail(strict=True, reason="core/store.py copies the human message id into the memory's metadata "
-                   "unscrubbed: a lone surrogate makes Chroma (sync) or the write journal (background) refuse the "
-                   "write, so the exchange is lost; the text itself is scrubbed")
 @pytest.mark.parametrize("sync_store", [True, False])
 def test_message_id_with_a_lone_surrogate_still_stores(backend: Mem0Backend, user_id: str, sync_store: bool) -> None:
     graph = with_memory(EchoChatModel(), memory=backend, sync_store=sync_store).compile()

@@ -26,7 +26,7 @@ from typing_extensions import Unpack
 from mem0_langgraph.backends.base import MemoryBackend
 from mem0_langgraph.core._node import StateNode, aemit_trace, emit_trace
 from mem0_langgraph.core._steps import Steps, call, run_async, run_sync
-from mem0_langgraph.core._text import clip, is_trivial, last_of_type, message_text
+from mem0_langgraph.core._text import clip, is_trivial, last_of_type, message_text, scrub
 from mem0_langgraph.core.options import StorerOptions, resolve_options
 from mem0_langgraph.core.scopes import Scope, ScopeConfig
 from mem0_langgraph.core.state import RECALL_KEY, TRACE_KEY, TurnTrace, merge_trace
@@ -206,7 +206,7 @@ class Storer:
         base = {**self.metadata, "source": "mem0_langgraph", "stored_at": iso(now_utc()),
                 SAID_AT_KEY: said, "created_at": said}
         if human_msg.id:
-            base["message_id"] = human_msg.id
+            base["message_id"] = scrub(str(human_msg.id))  # ids are user input too: no lone surrogates into the store
         jobs = []
         for role in roles:
             meta = {**base, "category": decision.category or "fact"} if role == "user" else \
