@@ -138,9 +138,6 @@ def test_whitespace_variant_is_refused_not_merged(backend: Mem0Backend) -> None:
 
 
 # -- every scope level, concurrently ---------------------------------------------------
-SUPERSEDE_LEAK = ("core/recall.py fetches the memory that superseded a recalled one by id (Get(superseded_by)) "
-                  "without checking its scope, and core/supersede.py links memories across sessions (and from an "
-                  "agent-less memory to an agent's): a session recalls another session's memory")
 LEVELS: dict[str, tuple[ScopeConfig, Callable[[str, str], dict], Callable[[str, str], dict[str, str]]]] = {
     # name: (scopes, run config of owner o, the ids each memory recalled by o must carry)
     "agent": (ScopeConfig(), lambda base, o: config(base, agent_id=o),
@@ -154,7 +151,7 @@ LEVELS: dict[str, tuple[ScopeConfig, Callable[[str, str], dict], Callable[[str, 
 
 @pytest.mark.parametrize("level", [
     "agent",
-    pytest.param("session", marks=pytest.mark.xfail(strict=True, reason=SUPERSEDE_LEAK)),
+    "session",
     "session only",
 ])
 def test_each_scope_level_is_isolated(backend: Mem0Backend, level: str) -> None:
@@ -179,7 +176,6 @@ def test_each_scope_level_is_isolated(backend: Mem0Backend, level: str) -> None:
                          [t for o, t in tokens.items() if o != owner])
 
 
-@pytest.mark.xfail(strict=True, reason=SUPERSEDE_LEAK)
 @pytest.mark.parametrize("level", ["session", "agent"])
 def test_a_newer_memory_elsewhere_never_reaches_this_scope(backend: Mem0Backend, level: str) -> None:
     """The minimal, sequential form: a newer secret in session 2 (or without agent) supersedes session 1's
@@ -198,8 +194,6 @@ def test_a_newer_memory_elsewhere_never_reaches_this_scope(backend: Mem0Backend,
     check_own_recall(backend, out, "zqmine", owner, ["zqelsewhere"])
 
 
-@pytest.mark.xfail(strict=True, reason="core/recall.py follows a recalled memory's superseded_by id with an "
-                   "unscoped Get: a user who can set metadata on their own memory reads any memory by id")
 def test_superseded_by_metadata_cannot_reach_another_user(backend: Mem0Backend) -> None:
     from mem0_langgraph.backends.scoped import MemoryScope
 

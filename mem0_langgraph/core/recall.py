@@ -178,7 +178,11 @@ class Recaller:
         have = {h.id for h in flat}
         missing = sorted({r for h in flat if (r := h.metadata.get("superseded_by")) and r not in have})
         fetched = (yield [call(self.backend.run, self.backend.arun, Get(r)) for r in missing]) if missing else []
-        flat = link_replacements(flat, [h for h in fetched if h is not None])
+        # A replacement is recalled only from this turn's own scope: a link (set by the judge, or by anyone
+        # who can write metadata) must never pull in another session's, agent's or user's memory.
+        in_scope = [h for h in fetched if h is not None
+                    and all(str(h.metadata.get(k)) == str(v) for k, v in filters.items())]
+        flat = link_replacements(flat, in_scope)
         trace["latency_ms"]["search"] = _ms(t0)
         window = [normalise(message_text(m)) for m in recent] + [normalise(text)]
         result.memories = self.select(flat, window)
