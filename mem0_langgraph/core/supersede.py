@@ -21,15 +21,14 @@ import json
 import logging
 import re
 import threading
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from mem0_langgraph.backends.base import Add, ForwardingBackend, Get, MemoryBackend, MemoryHit, Op, Search, Update
 from mem0_langgraph.core._steps import Steps, call, run_async, run_sync
-from mem0_langgraph.core._text import clip, normalise
-from mem0_langgraph.core.timeinfo import SAID_AT_KEY, iso, now_utc, when_of
+from mem0_langgraph.core._text import clip
+from mem0_langgraph.core.timeinfo import iso, now_utc, when_of
 
 logger = logging.getLogger("mem0_langgraph")
 
@@ -302,7 +301,7 @@ def _is_statement(metadata: Mapping[str, Any]) -> bool:
 DEFAULT_JUDGE = RuleJudge()
 """The judge every default store step shares (so they share one wrapper, and one background writer)."""
 
-_WRAPPERS: weakref.WeakKeyDictionary[Any, dict[int, SupersedingBackend]] = weakref.WeakKeyDictionary()
+_WRAPPERS_ATTR = "_mem0_langgraph_superseding"
 _LOCK = threading.Lock()
 
 
@@ -323,7 +322,9 @@ def superseding(backend: MemoryBackend, judge: SupersedeJudge | None = None) -> 
         return backend
     judge = judge or DEFAULT_JUDGE
     with _LOCK:
-        per_judge = _WRAPPERS.setdefault(backend, {})
+        # Kept on the backend itself: a wrapper holds its backend, so a weak-keyed table would never let
+        # either go; as an attribute the pair is one cycle the garbage collector frees with the backend.
+        per_judge = backend.__dict__.setdefault(_WRAPPERS_ATTR, {})
         wrapper = per_judge.get(id(judge))
         if wrapper is None or wrapper.judge is not judge:
             wrapper = per_judge[id(judge)] = SupersedingBackend(backend, judge)
