@@ -54,12 +54,16 @@ def test_newer_statement_marks_the_older_one_and_unrelated_ones_stay(backend, us
 
 
 def test_an_older_statement_imported_later_does_not_supersede_a_newer_one(backend, user_id) -> None:
+    """Order of arrival does not matter, only when things were said: the result is what time order gives."""
     wrapper = SupersedingBackend(backend)
     wrapper.add([{"role": "user", "content": "Actually I now work at Acme as a designer."}], ids={"user_id": user_id},
                 metadata={"said_at": "2026-05-01T10:00:00+00:00"})
     wrapper.add([{"role": "user", "content": "I work at Acme as a designer."}], ids={"user_id": user_id},
                 metadata={"said_at": "2025-01-01T10:00:00+00:00"})
-    assert wrapper.marked == 0 and all("status" not in h.metadata for h in rows(backend, user_id).values())
+    memories = rows(backend, user_id)
+    newer, older = memories["Actually I now work at Acme as a designer."], memories["I work at Acme as a designer."]
+    assert "status" not in newer.metadata  # the newer one stays current
+    assert older.metadata.get("status") == "superseded" and older.metadata["superseded_by"] == newer.id
 
 
 def test_assistant_advice_never_supersedes_or_is_superseded(backend, user_id) -> None:
@@ -93,3 +97,17 @@ async def test_async_path(backend, user_id) -> None:
 def test_store_steps_share_one_wrapper_and_off_means_off(backend) -> None:
     assert Storer(backend, sync_store=True).write_backend is superseding(backend)
     assert Storer(backend, sync_store=True, supersede=None).write_backend is backend
+
+
+def test_a_write_that_lands_after_a_newer_one_is_the_superseded_one(backend, user_id) -> None:
+    """Two workers at once: the newer statement landed first (its step could not see the older one yet),
+    so the older one's step marks itself superseded; exactly one stays current."""
+    ids = {"user_id": user_id, "run_id": "w"}
+    backend.add([{"role": "user", "content": "I moved to Berlin last month."}], ids=ids,
+                metadata={"said_at": "2026-03-02T09:00:00+00:00"})  # worker B, newer, landed first
+    SupersedingBackend(backend).add([{"role": "user", "content": "I just moved to Lisbon."}], ids=ids,
+                                    metadata={"said_at": "2026-03-01T09:00:00+00:00"})  # worker A, older, lands now
+    memories = rows(backend, user_id)
+    lisbon, berlin = memories["I just moved to Lisbon."], memories["I moved to Berlin last month."]
+    assert lisbon.metadata.get("status") == "superseded" and lisbon.metadata["superseded_by"] == berlin.id
+    assert berlin.metadata.get("status") != "superseded"

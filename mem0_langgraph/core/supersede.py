@@ -22,7 +22,7 @@ import logging
 import re
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, runtime_checkable
 
 from mem0_langgraph.backends.base import Add, ForwardingBackend, Get, MemoryBackend, MemoryHit, Op, Search, Update
@@ -267,9 +267,22 @@ class SupersedingBackend(ForwardingBackend):
                 continue
             said = when_of({**new.metadata, "created_at": new.created_at}) or now_utc()
             hits = yield call(self.base.run, self.base.arun, Search(new.text, filters, _CANDIDATES))
-            older = [h for h in hits if h.id not in fresh and _is_statement(h.metadata)
-                     and h.metadata.get(STATUS_KEY) != SUPERSEDED
-                     and (when_of({**h.metadata, "created_at": h.created_at}) or said) <= said]
+            current = [h for h in hits if h.id not in fresh and _is_statement(h.metadata)
+                       and h.metadata.get(STATUS_KEY) != SUPERSEDED]
+            older = [h for h in current if (when_of({**h.metadata, "created_at": h.created_at}) or said) <= said]
+            # Another worker may already have stored a newer statement on this subject (it searched before
+            # this one landed, so it could not mark it): then this one is the superseded one.
+            newer = sorted((h for h in current if (when_of({**h.metadata, "created_at": h.created_at}) or said) > said),
+                           key=lambda h: when_of({**h.metadata, "created_at": h.created_at}), reverse=True)
+            for later in newer:
+                # The judge reads an older memory's score as its similarity to the newer: symmetric here.
+                if (yield call(self.judge.judge, self.judge.ajudge, later, [replace(new, score=later.score)])):
+                    yield call(self.base.run, self.base.arun, Update(new_id, None, {
+                        STATUS_KEY: SUPERSEDED, "superseded_by": later.id,
+                        "superseded_at": iso(when_of({**later.metadata, "created_at": later.created_at}) or said),
+                        "superseded_reason": "a newer statement on the same subject was already stored"}))
+                    self.marked += 1
+                    break
             if not older:
                 continue
             chosen = yield call(self.judge.judge, self.judge.ajudge, new, older)
