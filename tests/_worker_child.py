@@ -11,6 +11,11 @@ import os
 from typing import Any
 
 
+MOVER = "mover-9"
+"""A user every worker tells, at the same moment, that they moved: to a different city each."""
+CITIES = ("Berlin", "Lisbon", "Osaka", "Quito", "Tallinn", "Hanoi", "Perth", "Oslo")
+
+
 def word(worker: int, user: str, turn: int) -> str:
     """The unique code word worker ``worker`` tells ``user``'s memory on turn ``turn``."""
     return f"zq{worker}{user[-1]}{turn}x"
@@ -35,6 +40,8 @@ def run(worker: int, stores: list[tuple[str, str]], users: list[str], turns: int
                 for user in users:
                     config = {"configurable": {"user_id": user, "thread_id": f"w{worker}-{user}"}}
                     graph.invoke({"messages": [("user", f"My code word is {word(worker, user, turn)}")]}, config)
+            graph.invoke({"messages": [("user", f"I just moved to {CITIES[worker]}.")]},
+                         {"configurable": {"user_id": MOVER, "thread_id": f"w{worker}-move"}})
             out[f"{kind}_flushed"] = flush_all(timeout=120)  # acknowledged: every write landed
             barrier.wait(240)
             backend = as_backend(memory)

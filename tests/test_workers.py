@@ -1,7 +1,8 @@
 """Four worker processes, overlapping users, one shared store (Postgres, then a Chroma server).
 
 Every acknowledged write lands exactly once, each worker recalls what the others
-stored, and users stay isolated. One test, so the four model loads are paid once.
+stored, users stay isolated, and four updates of one user's home written at once
+leave exactly one current fact. One test, so the four model loads are paid once.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import queue
 
 import pytest
 from _servers import chroma, postgres  # noqa: F401 (fixtures)
-from _worker_child import run, word
+from _worker_child import MOVER, run, word
 
 from mem0_langgraph import create_memory
 from mem0_langgraph.backends.factory import as_backend
@@ -55,3 +56,10 @@ def test_four_workers_share_one_store(postgres, chroma, tmp_path):  # noqa: F811
                 assert out[f"{kind}_flushed"], (kind, out["worker"])
                 recalled = {t for t in out[f"{kind}_recalled"][user] if t.startswith("My code word")}
                 assert recalled == mine, (kind, user, out["worker"])  # every worker sees every worker's writes
+
+        # Four workers told MOVER "I just moved to <city>" at the same moment: all four are kept (never
+        # deleted), and whatever the order the writes landed in, exactly one is current.
+        moves = [h for h in backend.get_all(filters={"user_id": MOVER}, limit=1000) if h.metadata.get("role") == "user"]
+        assert len(moves) == WORKERS, (kind, [h.text for h in moves])
+        current = [h.text for h in moves if h.metadata.get("status") != "superseded"]
+        assert len(current) == 1, (kind, current)
