@@ -172,7 +172,7 @@ class PerUserVectorStore:
                 present.add((key, p.get("role"), p.get("hash")))
         kept = [r for r, p in zip(rows, payloads) if (p.get("exchange_key"), p.get("role"), p.get("hash")) not in present]
         if len(kept) < len(rows):
-            logger.info("mem0-langgraph: %d record(s) of an exchange already stored, not written again",
+            logger.debug("mem0-langgraph: %d record(s) of an exchange already stored, not written again",
                         len(rows) - len(kept))
         return kept
 
