@@ -37,15 +37,15 @@ def test_expiry() -> None:
     assert expiry_of("I moved to Lisbon.", friday) is None
 
 
-def test_recency_breaks_near_ties_only() -> None:
-    r = Recaller(Empty(), gate=AlwaysRecall(), reranker=None, recency_weight=0.05, recency_band=0.1)
-    old = MemoryHit("old", "My 5K best is 27:12.", 0.62, "2023-01-01T00:00:00+00:00")
-    new = MemoryHit("new", "My 5K best is now 25:50.", 0.60, "2023-06-01T00:00:00+00:00")
-    far = MemoryHit("far", "I ran a race in Porto.", 0.40, "2023-07-01T00:00:00+00:00")
-    ranked = r.rank_by_time([old, new, far])
-    assert [h.id for h in ranked] == ["new", "old", "far"] and ranked[2].score == 0.40  # far: another subject
-    off = Recaller(Empty(), gate=AlwaysRecall(), reranker=None, recency_weight=0.0, superseded_penalty=0.0)
-    assert [h.id for h in off.rank_by_time([old, new, far])] == ["old", "new", "far"]
+def test_newer_statement_on_the_same_subject_moves_above_the_older_one() -> None:
+    r = Recaller(Empty(), gate=AlwaysRecall(), reranker=None, recency_overlap=0.2, recency_band=0.1)
+    old = MemoryHit("old", "My 5K personal best is 27:12.", 0.62, "2023-01-01T00:00:00+00:00")
+    new = MemoryHit("new", "My new 5K personal best is 25:50!", 0.58, "2023-06-01T00:00:00+00:00")
+    far = MemoryHit("far", "I ran a race in Porto.", 0.60, "2023-07-01T00:00:00+00:00")  # newer, another subject
+    low = MemoryHit("low", "My 5K personal best goal is 25:00.", 0.30, "2023-08-01T00:00:00+00:00")  # too far below
+    assert [h.id for h in r.rank_by_time([old, far, new, low])] == ["new", "old", "far", "low"]
+    off = Recaller(Empty(), gate=AlwaysRecall(), reranker=None, recency_overlap=None, superseded_penalty=0.0)
+    assert [h.id for h in off.rank_by_time([old, far, new, low])] == ["old", "far", "new", "low"]
 
 
 def test_message_time_is_kept_and_rendered(backend, user_id) -> None:

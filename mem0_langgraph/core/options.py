@@ -63,13 +63,14 @@ class RecallerOptions(SharedOptions, total=False):
     anyway and keeps only memories scoring ``probe_min_score`` or more. Default (0.1, 0.8); None: off."""
     probe_min_score: float
     """Score a probed memory needs. Default 0.45 (cosine 0.39 on the embedded default)."""
-    recency_weight: float
-    """Recency blended into the score of memories on the same subject: among a query's hits that score
-    within ``recency_band`` of its best, the newest (by ``said_at``) gains this much, the oldest nothing.
-    Default 0.05 (measured on LongMemEval knowledge-update, train side; see ``eval updates``). 0: off."""
+    recency_overlap: float | None
+    """Newer first on the same subject: a memory newer (by ``said_at``) than one ranked above it, sharing
+    at least this share of the smaller one's content words and scoring within ``recency_band`` of it,
+    moves just above it. Default 0.2 (chosen on LongMemEval knowledge-update, train side; see
+    ``eval updates``). None: off."""
     recency_band: float
-    """How close to a query's best hit (in score units) a memory must score to count as the same
-    subject for ``recency_weight``. Default 0.1."""
+    """How far below (in score units) a newer memory may score and still move above an older one on
+    the same subject. Default 0.1."""
     superseded_penalty: float
     """Subtracted from the score of a memory a newer one superseded, so the current fact ranks first;
     it is still shown, marked superseded. Default 0.1."""
@@ -123,7 +124,7 @@ DEFAULTS: dict[str, Any] = {
     "reranker": "default",  # KeywordFusion(); None turns reranking off
     "probe_band": (0.1, 0.8),
     "probe_min_score": 0.45,
-    "recency_weight": 0.05,
+    "recency_overlap": 0.2,
     "recency_band": 0.1,
     "superseded_penalty": 0.1,
     "recall_timeout_s": 1.0,

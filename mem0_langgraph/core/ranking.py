@@ -1,5 +1,10 @@
 """Time-aware ranking of recalled memories: the current fact above the superseded one, newer above older.
 
+Measured on LongMemEval knowledge-update (``eval updates``): lifting the newer of two memories on the
+same subject (shared content words) above the older one took "latest evidence recalled ahead of older"
+from 0.50 to 0.83 on the train side (0.36 to 0.64 held out); a flat recency bonus within a score band
+did nothing (0.50).
+
 Pure functions over `MemoryHit` lists, used by `Recaller` after the reranker and before the
 thresholds and budgets. A memory's time is its ``said_at`` (else ``created_at``), see `timeinfo`.
 """
@@ -7,6 +12,7 @@ thresholds and budgets. A memory's time is its ``said_at`` (else ``created_at``)
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 
 from mem0_langgraph.backends.base import MemoryHit
@@ -14,35 +20,57 @@ from mem0_langgraph.core.supersede import STATUS_KEY, SUPERSEDED
 from mem0_langgraph.core.timeinfo import when_of
 
 
-def time_rank(hits: Sequence[MemoryHit], *, recency_weight: float, recency_band: float,
+_PAIR_WINDOW = 30  # only the best hits can reach the model; pairs below them need no order
+_STOP = frozenset("the a an and or of to in on for with is are was were be been it this that you your i me my we our "
+                  "as at by from so if but not no do does did have has had can could would should will just about "
+                  "i'm i've i'd what which who how when where there their they some any very much more also "
+                  "really like get got".split())
+
+
+def time_rank(hits: Sequence[MemoryHit], *, recency_overlap: float | None, recency_band: float,
               superseded_penalty: float) -> list[MemoryHit]:
-    """One query's hits re-scored by time: superseded ones lose ``superseded_penalty``; among the hits
-    within ``recency_band`` of the best (the same subject), the newest gains ``recency_weight``, the
-    oldest nothing, the rest in proportion to their time.
+    """One query's hits re-ranked by time.
+
+    Superseded memories lose ``superseded_penalty``. Then, going down the ranking, a memory that is
+    newer than one ranked above it, on the same subject (they share at least ``recency_overlap`` of
+    the smaller one's content words) and scoring within ``recency_band`` of it, moves just above it:
+    the newer statement of the same thing comes first.
 
     Example:
-        >>> old = MemoryHit("1", "I'm vegetarian.", 0.70, "2026-11-02T09:00:00+00:00", {"status": "superseded"})
-        >>> new = MemoryHit("2", "Actually I eat fish again.", 0.66, "2026-11-04T09:00:00+00:00")
-        >>> ranked = time_rank([old, new], recency_weight=0.05, recency_band=0.1, superseded_penalty=0.1)
-        >>> [(h.id, round(h.score, 2)) for h in ranked]
-        [('2', 0.71), ('1', 0.6)]
+        >>> old = MemoryHit("1", "I'm on page 200 of A Short History of Nearly Everything.", 0.62,
+        ...                 "2023-05-20T21:24:00+00:00")
+        >>> new = MemoryHit("2", "Now on page 220 of A Short History of Nearly Everything!", 0.58,
+        ...                 "2023-05-29T09:12:00+00:00")
+        >>> other = MemoryHit("3", "I'm reading a lot of fiction lately.", 0.61, "2023-06-01T00:00:00+00:00")
+        >>> ranked = time_rank([old, other, new], recency_overlap=0.2, recency_band=0.1, superseded_penalty=0.1)
+        >>> [h.id for h in ranked]
+        ['2', '1', '3']
     """
-    if not hits or (recency_weight == 0 and superseded_penalty == 0):
-        return list(hits)
-    top = max(h.score for h in hits)
-    times = {h.id: when_of({**h.metadata, "created_at": h.created_at}) for h in hits}
-    near = sorted(t.timestamp() for h in hits if h.score >= top - recency_band and (t := times[h.id]))
-    out = []
-    for h in hits:
-        score = h.score
-        t = times[h.id]
-        if recency_weight and t is not None and len(near) > 1 and h.score >= top - recency_band:
-            span = near[-1] - near[0]
-            score += recency_weight * ((t.timestamp() - near[0]) / span if span else 0.0)
-        if h.metadata.get(STATUS_KEY) == SUPERSEDED:
-            score -= superseded_penalty
-        out.append(h if score == h.score else dataclasses.replace(h, score=score))
-    return sorted(out, key=lambda h: h.score, reverse=True)
+    out = sorted((dataclasses.replace(h, score=h.score - superseded_penalty)
+                  if h.metadata.get(STATUS_KEY) == SUPERSEDED and superseded_penalty else h for h in hits),
+                 key=lambda h: h.score, reverse=True)
+    if recency_overlap is None or len(out) < 2:
+        return out
+    head = out[:_PAIR_WINDOW]
+    times = [when_of({**h.metadata, "created_at": h.created_at}) for h in head]
+    words = [_content(h.text) for h in head]
+    for j in range(1, len(head)):
+        b, tb = head[j], times[j]
+        for i in range(j):
+            a, ta = head[i], times[i]
+            if (tb is not None and ta is not None and tb > ta and a.score - b.score <= recency_band
+                    and _overlap(words[i], words[j]) >= recency_overlap):
+                head[j] = dataclasses.replace(b, score=a.score + 1e-4)
+                break
+    return sorted(head, key=lambda h: h.score, reverse=True) + out[_PAIR_WINDOW:]
+
+
+def _content(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9][a-z0-9']+", text.lower()) if w not in _STOP}
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
 
 
 def link_replacements(hits: Sequence[MemoryHit], fetched: Sequence[MemoryHit] = ()) -> list[MemoryHit]:

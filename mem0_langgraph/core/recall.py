@@ -100,11 +100,11 @@ class Recaller:
         self.reranker: Reranker | None = DEFAULT_RERANKER if o["reranker"] == "default" else o["reranker"]
         self.probe_band: tuple[float, float] | None = probe_band
         self.probe_min_score: float = o["probe_min_score"]
-        self.recency_weight: float = o["recency_weight"]
+        self.recency_overlap: float | None = o["recency_overlap"]
         self.recency_band: float = o["recency_band"]
         self.superseded_penalty: float = o["superseded_penalty"]
-        if min(self.recency_weight, self.recency_band, self.superseded_penalty) < 0:
-            raise ValueError("recency_weight, recency_band and superseded_penalty must be >= 0")
+        if min(self.recency_overlap or 0.0, self.recency_band, self.superseded_penalty) < 0:
+            raise ValueError("recency_overlap, recency_band and superseded_penalty must be >= 0")
         timeout = o["recall_timeout_s"]
         if timeout is not None and timeout <= 0:
             raise ValueError(f"recall_timeout_s must be > 0 or None, got {timeout}")
@@ -222,7 +222,7 @@ class Recaller:
 
     def rank_by_time(self, hits: Sequence[MemoryHit]) -> list[MemoryHit]:
         """One query's hits re-scored by time, with this recaller's options (see `time_rank`)."""
-        return time_rank(hits, recency_weight=self.recency_weight, recency_band=self.recency_band,
+        return time_rank(hits, recency_overlap=self.recency_overlap, recency_band=self.recency_band,
                          superseded_penalty=self.superseded_penalty)
 
     def select(self, hits: Sequence[MemoryHit], window: Sequence[str]) -> list[RecalledMemory]:

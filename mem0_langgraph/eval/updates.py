@@ -7,7 +7,7 @@ question is then recalled (``AlwaysRecall``, ``top_k`` 10, ``max_tokens`` 1,000,
 benchmark's budget), and a question counts as a success when the evidence turn of the latest
 evidence session is among the recalled memories, is not marked superseded, and comes before every
 recalled evidence turn of an older session. The baseline recalls as before (no recency, no
-penalty); the new store is recalled at several ``recency_weight`` values (tuned on the ``train``
+penalty); the new store is recalled at several ``recency_overlap`` values (tuned on the ``train``
 side only; both sides reported).
 
 Run: ``mem0-langgraph eval updates [--limit N] [--out f.json]``.
@@ -27,8 +27,8 @@ from mem0_langgraph.eval._report import report
 from mem0_langgraph.eval.longmemeval import Question, load_longmemeval, split_of
 from mem0_langgraph.eval.paths import LONGMEMEVAL_FILE, add_data_dir_argument, data_file, missing_file_message
 
-WEIGHTS = (0.0, 0.02, 0.05, 0.1, 0.2)
-"""``recency_weight`` values measured on the new store."""
+OVERLAPS = (None, 0.1, 0.2, 0.3)
+"""``recency_overlap`` values measured on the new store (None: off)."""
 _TOP_K, _MAX_TOKENS, _SEARCH_K = 10, 1000, 100
 
 
@@ -62,7 +62,7 @@ def _sortable(date: str) -> str:
 
 
 def run_updates_eval(path: str | Path, *, limit: int | None = None, progress: bool = True,
-                     weights: Sequence[float] = WEIGHTS) -> dict[str, Any]:
+                     overlaps: Sequence[float | None] = OVERLAPS) -> dict[str, Any]:
     """Store each knowledge-update haystack before / after, recall the question, and aggregate per side."""
     from langchain_core.messages import HumanMessage
 
@@ -82,9 +82,9 @@ def run_updates_eval(path: str | Path, *, limit: int | None = None, progress: bo
                                         collection="updates"))
     cache = SearchCache(backend, _SEARCH_K)
     common = {"gate": AlwaysRecall(), "top_k": _TOP_K, "max_tokens": _MAX_TOKENS, "search_k": _SEARCH_K,
-              "recent_window": 0, "on_error": "raise"}
-    recallers = {"before": Recaller(cache, recency_weight=0.0, superseded_penalty=0.0, **common)}
-    recallers.update({f"after w={w}": Recaller(cache, recency_weight=w, **common) for w in weights})
+              "recent_window": 0, "on_error": "raise", "recall_timeout_s": None}
+    recallers = {"before": Recaller(cache, recency_overlap=None, superseded_penalty=0.0, **common)}
+    recallers.update({f"after overlap={w}": Recaller(cache, recency_overlap=w, **common) for w in overlaps})
     rows: list[dict[str, Any]] = []
     stored = {"before": 0, "after": 0}
     turns = 0
