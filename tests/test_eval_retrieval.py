@@ -155,3 +155,20 @@ def test_command_with_bad_options_exits_2(tmp_path: Path, capsys: pytest.Capture
     (tmp_path / LOCOMO_FILE).write_text("[]", encoding="utf-8")
     assert run_retrieval_command(_parse("--data-dir", str(tmp_path), "--limit", "-2")) == 2
     assert "limit" in capsys.readouterr().err
+
+
+def test_longmemeval_through_the_write_gate_counts_only_what_was_kept(tmp_path: Path) -> None:
+    sessions = {
+        "ultrachat_1": [("user", "Explain recursion briefly.", False), ("assistant", "A function calling itself.", False)],
+        "answer_q1_1": [("user", "I parked my car on level 3 of the airport garage.", True),
+                        ("assistant", "Noted, level 3 of the airport garage.", False)],
+    }
+    folder = tmp_path / "data"
+    folder.mkdir()
+    with gzip.open(folder / LONGMEMEVAL_FILE, "wt", encoding="utf-8") as f:
+        json.dump([_lme_item("q1", sessions, ["answer_q1_1"])], f)
+    result = run_retrieval_eval(folder, dataset="longmemeval", limit=0, k_values=(1,), search_k=20,
+                                rerankers={"dense": None}, work_dir=tmp_path, progress=False, write_gate="default")
+    # The user's statement is kept; the request and both replies (no advice asked for) are not.
+    assert result["write_gate"] == "default" and result["counts"]["turns_stored"] == 1 == result["counts"]["memories"]
+    assert result["rerankers"]["dense"]["parts"]["all"]["turn_recall@1"] == 1.0

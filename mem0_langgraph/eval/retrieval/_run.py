@@ -101,7 +101,7 @@ class Run:
     """One benchmark run: the store, the storers, one `Recaller` per (reranker, k), the keys of stored texts."""
 
     def __init__(self, backend: MemoryBackend, rerankers: Mapping[str, Reranker | None], k_values: Sequence[int],
-                 *, search_k: int, min_score: float, max_tokens: int, progress: bool) -> None:
+                 *, search_k: int, min_score: float, max_tokens: int, progress: bool, write_gate: str = "all") -> None:
         from mem0_langgraph.core.recall import Recaller
         from mem0_langgraph.gates.base import AlwaysRecall
 
@@ -118,20 +118,25 @@ class Run:
             for name in rerankers
         }
         self.skipped: Counter[str] = Counter()
+        self.write_gate = write_gate
 
     def storer(self, roles: tuple[str, ...]) -> Storer:
         """A `Storer` that writes inline into the run's store, the product's write policy included."""
         from mem0_langgraph.core.store import Storer
 
-        return Storer(self.backend, sync_store=True, store_roles=roles, on_error="raise")
+        from mem0_langgraph.gates.write import StoreAll
 
-    def store(self, storer: Storer, messages: list[Any], config: dict[str, Any]) -> bool:
-        """Store one exchange; when the storer declines it, count why and return False."""
+        gate = StoreAll() if self.write_gate == "all" else None  # None: the product's default write gate
+        return Storer(self.backend, sync_store=True, store_roles=roles, write_gate=gate, on_error="raise")
+
+    def store(self, storer: Storer, messages: list[Any], config: dict[str, Any]) -> frozenset[str]:
+        """Store one exchange; the roles whose text was kept (empty, with the reason counted, when none)."""
         trace = storer.store(messages, config)
         if not trace.get("stored"):
             self.skipped[f"store: {trace.get('store_reason') or 'not stored'}"] += 1
-            return False
-        return True
+            return frozenset()
+        decision = trace.get("write") or {}
+        return frozenset(r for r in storer.roles if decision.get(r, True))
 
     def memory_keys(self, user_id: str, keys_of_text: Mapping[str, list[Hashable]]) -> dict[str, list[Hashable]]:
         """Memory id -> the turns its stored text came from, read back from the store."""

@@ -63,6 +63,7 @@ def run_retrieval_eval(
     conversations: Sequence[int] | None = None,
     work_dir: str | Path | None = None,
     progress: bool = True,
+    write_gate: str = "all",
 ) -> dict[str, Any]:
     """Store a dataset through `Storer`, recall through `Recaller`, and score evidence recall and tokens.
 
@@ -86,6 +87,9 @@ def run_retrieval_eval(
         work_dir: Where the temporary Chroma store goes (a fresh sub-folder, removed after).
             Default: the system temp folder.
         progress: Show tqdm progress bars (on stderr).
+        write_gate: ``"all"`` (default): every non-trivial turn is stored (`StoreAll`), so the figures
+            measure retrieval over the whole history; ``"default"``: through the product's write gate
+            (`RuleWriteGate`), so they measure what a user's memory actually holds.
 
     Returns:
         A JSON-ready dict: the settings, ``counts``, ``skipped`` (reason -> count,
@@ -116,7 +120,7 @@ def run_retrieval_eval(
     if not path.is_file():
         raise missing_file_error(path)
     settings = {"dataset": dataset, "split": split, "limit": limit, "seed": seed, "k_values": list(k_values),
-                "search_k": search_k, "min_score": min_score, "max_tokens": max_tokens}
+                "search_k": search_k, "min_score": min_score, "max_tokens": max_tokens, "write_gate": write_gate}
     with tempfile.TemporaryDirectory(prefix="mem0-retrieval-", dir=work_dir) as tmp:
         from mem0_langgraph.backends.factory import create_memory
         from mem0_langgraph.backends.mem0 import Mem0Backend
@@ -127,7 +131,7 @@ def run_retrieval_eval(
         collection = f"retrieval-{uuid.uuid4().hex[:12]}"
         backend = Mem0Backend(create_memory(data_dir=tmp, collection=collection, infer=False))
         run = Run(backend, rerankers, k_values, search_k=search_k, min_score=min_score, max_tokens=max_tokens,
-                  progress=progress)
+                  progress=progress, write_gate=write_gate)
         if dataset == "locomo":
             body = run_locomo(run, path, limit=limit, seed=seed, split=split, conversations=conversations)
         else:
@@ -157,6 +161,9 @@ def register(commands: Any) -> None:
                    help="recall score threshold (default 0.0; product default 0.4)")
     p.add_argument("--max-tokens", type=int, default=1000, help="token budget of the memories (default 1000)")
     p.add_argument("--k", type=int, nargs="+", default=[5, 10], help="top_k values to score (default 5 10)")
+    p.add_argument("--write-gate", choices=("all", "default"), default="all",
+                   help="all: store every non-trivial turn, retrieval over the whole history (default); "
+                        "default: through the product's write gate, what a user's memory actually holds")
     p.add_argument("--out", type=Path, default=None, help="also write the full result as JSON here")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run_retrieval_command)
@@ -172,7 +179,8 @@ def run_retrieval_command(args: argparse.Namespace) -> int:
     try:
         result = run_retrieval_eval(folder, dataset=args.dataset, limit=args.limit, seed=args.seed, split=args.split,
                                     k_values=args.k, search_k=args.search_k, min_score=args.min_score,
-                                    max_tokens=args.max_tokens, progress=not args.no_progress)
+                                    max_tokens=args.max_tokens, progress=not args.no_progress,
+                                    write_gate=args.write_gate)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

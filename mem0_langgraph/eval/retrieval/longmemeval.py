@@ -109,8 +109,9 @@ def run_longmemeval(run: Run, path: Path, *, limit: int | None, seed: int,
         for sid, pair in bar(exchanges, f"store {user_id}", len(exchanges), run.progress, "exchange"):
             messages = [HumanMessage(t.content) if t.role == "user" else AIMessage(t.content) for _, t in pair]
             config = {"configurable": {"user_id": user_id, "thread_id": f"{user_id}/{sid}"}}
-            if run.store(storer, messages, config):
-                for i, _ in pair:
+            kept = run.store(storer, messages, config)
+            for i, t in pair:
+                if t.role in kept:
                     if stored_text[(sid, i)]:
                         keys_of_text[stored_text[(sid, i)]].append((sid, i))
                         counts["turns_stored"] += 1
