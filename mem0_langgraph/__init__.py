@@ -9,11 +9,15 @@ Public API (the folder each name lives in, in brackets):
     ScopeConfig / Scope: where user, agent and session ids come from. [core]
     BackgroundWriter / SyncWriter / MemoryWriter: how writes reach the backend; flush_all. [core]
     render_memories: the memory system message. [core]
+    import_messages / ImportReport: bring a past conversation in through the write path, keeping its times. [core]
+    SupersedingBackend / superseding / SupersedeJudge / RuleJudge / LLMJudge: newer facts supersede older. [core]
     Reranker: protocol of recall rerankers; KeywordFusion: the default (BM25 fused into dense). [core]
     RecallGate / RecallDecision: the gate protocol and its verdict. [gates]
     LearnedGate: the default gate (a small classifier over the local embedding; loaded lazily). [gates]
     RuleGate: the rule-based gate; AlwaysRecall / NeverRecall: baselines. [gates]
     LLMGate: a chat model decides the recall and rewrites the search queries. [gates]
+    WriteGate / WriteDecision / Exchange: the write gate protocol, its verdict and its input. [gates]
+    RuleWriteGate: the default write gate (rules, no model); StoreAll; LLMWriteGate. [gates]
     create_memory: a mem0 memory, offline by default (Chroma + local MiniLM). [backends]
     as_backend: whatever was passed as ``memory``, as a MemoryBackend (built once). [backends]
     MemoryBackend / BaseBackend / ForwardingBackend / MemoryHit: the backend interface. [backends]
@@ -43,6 +47,7 @@ from mem0_langgraph.backends.records import MemoryChange, MemoryRecord
 from mem0_langgraph.backends.scoped import MemoryScope, reset_store
 from mem0_langgraph.cli.echo_model import EchoChatModel
 from mem0_langgraph.core.graph import with_memory
+from mem0_langgraph.core.importer import ImportReport, import_messages
 from mem0_langgraph.core.options import MemoryOptions, RecallerOptions, StorerOptions
 from mem0_langgraph.core.recall import RecallNode, Recaller
 from mem0_langgraph.core.render import render_memories
@@ -50,6 +55,7 @@ from mem0_langgraph.core.rerank import KeywordFusion, Reranker
 from mem0_langgraph.core.scopes import Scope, ScopeConfig
 from mem0_langgraph.core.state import MemoryState
 from mem0_langgraph.core.store import StoreNode, Storer
+from mem0_langgraph.core.supersede import LLMJudge, RuleJudge, SupersedeJudge, SupersedingBackend, superseding
 from mem0_langgraph.core.writer import BackgroundWriter, MemoryWriter, SyncWriter, flush_all
 from mem0_langgraph.errors import (
     LLMGateError,
@@ -62,6 +68,8 @@ from mem0_langgraph.errors import (
 from mem0_langgraph.gates.base import AlwaysRecall, NeverRecall, RecallDecision, RecallGate
 from mem0_langgraph.gates.llm import LLMGate
 from mem0_langgraph.gates.rules import RuleGate
+from mem0_langgraph.gates.write import Exchange, RuleWriteGate, StoreAll, WriteDecision, WriteGate
+from mem0_langgraph.gates.write_llm import LLMWriteGate
 
 if TYPE_CHECKING:
     from mem0_langgraph.adapters.classic_memory import Mem0Memory
@@ -72,11 +80,15 @@ __all__ = [
     "BackgroundWriter",
     "BaseBackend",
     "EchoChatModel",
+    "Exchange",
     "ForgetTool",
     "ForwardingBackend",
+    "ImportReport",
     "KeywordFusion",
     "LLMGate",
     "LLMGateError",
+    "LLMJudge",
+    "LLMWriteGate",
     "LazyBackend",
     "LearnedGate",
     "Mem0Backend",
@@ -103,22 +115,31 @@ __all__ = [
     "RememberTool",
     "Reranker",
     "RuleGate",
+    "RuleJudge",
+    "RuleWriteGate",
     "Scope",
     "ScopeConfig",
     "ScopeError",
     "SearchMemoriesTool",
+    "StoreAll",
     "StoreNode",
     "Storer",
     "StorerOptions",
+    "SupersedeJudge",
+    "SupersedingBackend",
     "SyncWriter",
+    "WriteDecision",
+    "WriteGate",
     "WrongModeError",
     "as_backend",
     "create_memory",
     "default_memory",
     "flush_all",
+    "import_messages",
     "memory_tools",
     "render_memories",
     "reset_store",
+    "superseding",
     "with_memory",
 ]
 

@@ -42,7 +42,7 @@ CASES: dict[str, tuple[Any, Callable[[Any, Any], Any]]] = {
     "probe_band": (None, lambda r, s: r.probe_band),
     "probe_min_score": (0.6, lambda r, s: r.probe_min_score),
     "recall_timeout_s": (0.25, lambda r, s: r.recall_timeout_s),
-    "recency_weight": (0.2, lambda r, s: r.recency_weight),
+    "recency_overlap": (0.3, lambda r, s: r.recency_overlap),
     "recency_band": (0.3, lambda r, s: r.recency_band),
     "superseded_penalty": (0.25, lambda r, s: r.superseded_penalty),
     "write_gate": (WRITE_GATE, lambda r, s: s.gate),

@@ -99,6 +99,7 @@ class Mem0Memory(BaseMemory):
     _recaller: Recaller = PrivateAttr()
     _storer: Storer = PrivateAttr()
     _config: RunnableConfig = PrivateAttr()
+    _recalled: list[Any] = PrivateAttr(default_factory=list)
 
     def __init__(self, **data: Any) -> None:
         """Build the shared backend, recaller and storer; check the options and the scope now.
@@ -147,6 +148,7 @@ class Mem0Memory(BaseMemory):
         return [_as_message(inputs[key], HumanMessage)]
 
     def _variables(self, result: RecallResult) -> dict[str, Any]:
+        self._recalled = list(result.memories)  # save_context's write gate skips a reply that only repeats them
         note = render_memories(result.memories, prompt=self.memory_prompt)
         if self.return_messages:
             return {self.memory_key: [note] if note is not None else []}
@@ -155,11 +157,11 @@ class Mem0Memory(BaseMemory):
     # -- store ---------------------------------------------------------------
     def save_context(self, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
         """Store the exchange (the input and the answer) under this scope."""
-        self._storer.store(self._exchange(inputs, outputs), self._config)
+        self._storer.store(self._exchange(inputs, outputs), self._config, recalled=self._recalled)
 
     async def asave_context(self, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
         """Async twin of `save_context`."""
-        await self._storer.astore(self._exchange(inputs, outputs), self._config)
+        await self._storer.astore(self._exchange(inputs, outputs), self._config, recalled=self._recalled)
 
     def _exchange(self, inputs: dict[str, Any], outputs: dict[str, Any]) -> list[BaseMessage]:
         human = self._question(inputs)[0]

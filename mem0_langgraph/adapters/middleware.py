@@ -160,14 +160,14 @@ class Mem0Middleware(AgentMiddleware[Mem0State[ResponseT], ContextT, ResponseT])
     def after_agent(self, state: Mem0State[ResponseT], runtime: Any) -> dict[str, Any] | None:
         """Queue the newest exchange (human turn and final answer) for storage."""
         config = _run_config()
-        part = self.storer.store(state.get("messages") or [], config, runtime)
+        part = self.storer.store(state.get("messages") or [], config, runtime, recalled=_recalled(state))
         emit_trace(STORE_EVENT, dict(part), config or {})
         return _store_update(state, part)
 
     async def aafter_agent(self, state: Mem0State[ResponseT], runtime: Any) -> dict[str, Any] | None:
         """Async twin of `after_agent`."""
         config = _run_config()
-        part = await self.storer.astore(state.get("messages") or [], config, runtime)
+        part = await self.storer.astore(state.get("messages") or [], config, runtime, recalled=_recalled(state))
         await aemit_trace(STORE_EVENT, dict(part), config or {})
         return _store_update(state, part)
 
@@ -196,6 +196,11 @@ def _turn(state: Any) -> tuple[list[BaseMessage], str | None]:
     if previous is not None and previous.get("turn") == key:
         return messages, None
     return messages, key
+
+
+def _recalled(state: Any) -> list[RecalledMemory]:
+    """This turn's recalled memories: the write gate does not store a reply that only repeats them."""
+    return list((state.get(TURN_KEY) or {}).get("memories") or [])
 
 
 def _recall_update(turn: str, result: RecallResult) -> dict[str, Any]:

@@ -69,7 +69,7 @@ def run_demo(*, model: str | None = None, data_dir: str | None = None, keep: boo
     from mem0_langgraph.backends.factory import create_memory
     from mem0_langgraph.backends.mem0 import Mem0Backend
     from mem0_langgraph.core.graph import with_memory
-    from mem0_langgraph.core.writer import BackgroundWriter
+    from mem0_langgraph.core.writer import flush_all
 
     directory = data_dir or tempfile.mkdtemp(prefix="mem0-langgraph-demo-")
     chosen = pick_model(model)
@@ -80,10 +80,10 @@ def run_demo(*, model: str | None = None, data_dir: str | None = None, keep: boo
         f"{'LLM fact extraction' if backend.infer else 'stored verbatim (infer=False)'}; "
         f"ready in {time.perf_counter() - t0:.1f}s")
     out(f"model: {chosen.label}\n")
-    writer = BackgroundWriter(backend)
     # The echo model's replies are copies of its input: storing them would only store noise.
     roles = ("user",) if chosen.echo else ("user", "assistant")
-    graph = with_memory(chosen.model, memory=backend, writer=writer, store_roles=roles).compile(
+    # The default writer (the backend's shared one, through the supersession step).
+    graph = with_memory(chosen.model, memory=backend, store_roles=roles).compile(
         checkpointer=InMemorySaver())
     records = []
     try:
@@ -92,14 +92,14 @@ def run_demo(*, model: str | None = None, data_dir: str | None = None, keep: boo
             t = time.perf_counter()
             state = graph.invoke({"messages": [("user", text)]}, config)
             turn_ms = (time.perf_counter() - t) * 1000
-            writer.flush(timeout=60)  # demo only: make this turn's memory visible to the next
+            flush_all(timeout=60)  # demo only: make this turn's memory visible to the next
             trace = state.get("memory_trace", {})
             records.append({"turn": n, "session": session, "user": text, "trace": trace,
                             "recalled": state.get("recalled_memories", []),
                             "reply": state["messages"][-1].content})
             _print_turn(out, records[-1], turn_ms)
     finally:
-        writer.close()
+        flush_all(timeout=60)
         if not keep and data_dir is None:
             shutil.rmtree(directory, ignore_errors=True)
     fired = [r["turn"] for r in records if r["trace"].get("recall")]
