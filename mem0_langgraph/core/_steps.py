@@ -31,6 +31,27 @@ def call(sync: Callable[..., Any], async_: Callable[..., Awaitable[Any]], *args:
     return Call(sync, async_, args, kwargs)
 
 
+def model_call(runnable: Any, input: Any) -> Call:
+    """A `Call` that invokes ``runnable`` (a chat model or any Runnable), sync or async, and returns
+    the exception instead of raising it: the step decides the fallback (an LLM gate or judge falls
+    back to its rules)."""
+    return Call(_invoke_or_error, _ainvoke_or_error, (runnable, input))
+
+
+def _invoke_or_error(runnable: Any, input: Any) -> Any:
+    try:
+        return runnable.invoke(input)
+    except Exception as exc:  # any provider failure is returned: the caller's step falls back
+        return exc
+
+
+async def _ainvoke_or_error(runnable: Any, input: Any) -> Any:
+    try:
+        return await runnable.ainvoke(input)
+    except Exception as exc:  # any provider failure is returned: the caller's step falls back
+        return exc
+
+
 Op = Union[Call, "list[Call]"]
 Steps = Generator[Op, Any, R]
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol, runtime_checkable
 
 from mem0_langgraph.backends.base import Add, ForwardingBackend, Get, MemoryBackend, MemoryHit, Op, Search, Update
-from mem0_langgraph.core._steps import Steps, call, run_async, run_sync
+from mem0_langgraph.core._steps import Steps, call, model_call, run_async, run_sync
 from mem0_langgraph.core._text import clip
 from mem0_langgraph.core.timeinfo import iso, now_utc, when_of
 
@@ -194,7 +194,7 @@ class LLMJudge:
             return []
         listing = "\n".join(f"{i}. {json.dumps(clip(o.text, 500), ensure_ascii=False)}" for i, o in enumerate(older, 1))
         text = self.prompt.format(new=json.dumps(clip(new.text, 1000), ensure_ascii=False), older=listing)
-        reply = yield call(self._invoke, self._ainvoke, text)
+        reply = yield model_call(self.model, text)
         try:
             body = str(reply.content)
             data = json.loads(body[body.index("{"):body.rindex("}") + 1])
@@ -205,17 +205,6 @@ class LLMJudge:
         why = " ".join(str(data.get("reason") or "replaced").split())
         return [Supersession(older[n - 1].id, f"llm: {clip(why, 200)}") for n in numbers if 1 <= n <= len(older)]
 
-    def _invoke(self, text: str) -> Any:
-        try:
-            return self.model.invoke(text)
-        except Exception as exc:  # turned into the fallback in _steps
-            return exc
-
-    async def _ainvoke(self, text: str) -> Any:
-        try:
-            return await self.model.ainvoke(text)
-        except Exception as exc:  # turned into the fallback in _steps
-            return exc
 
     def judge(self, new: MemoryHit, older: Sequence[MemoryHit]) -> list[Supersession]:
         return run_sync(self._steps(new, older))

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 
-from mem0_langgraph.core._steps import Steps, call, run_async, run_sync
+from mem0_langgraph.core._steps import Steps, call, model_call, run_async, run_sync
 from mem0_langgraph.core._text import (
     clip,
     head_tail,
@@ -199,7 +199,7 @@ class LLMGate:
                 return replace(cheap, reason=f"cascade: cheap gate: {cheap.reason}")
         elif is_trivial(message):
             return RecallDecision(recall=False, score=0.0, reason="trivial turn (greeting, thanks, ack)")
-        reply = yield call(self._invoke, self._ainvoke, self.prepare(message, recent_messages))
+        reply = yield model_call(self._runnable, self.prepare(message, recent_messages))
         try:
             decision = self.process(message, reply)
         except LLMGateError as exc:
@@ -245,17 +245,6 @@ class LLMGate:
                 out.append(q)
         return out[: self.max_queries]
 
-    def _invoke(self, messages: list[BaseMessage]) -> Any:
-        try:
-            return self._runnable.invoke(messages)
-        except Exception as exc:  # any provider failure: `process` turns it into a fallback per on_error
-            return exc
-
-    async def _ainvoke(self, messages: list[BaseMessage]) -> Any:
-        try:
-            return await self._runnable.ainvoke(messages)
-        except Exception as exc:  # any provider failure: `process` turns it into a fallback per on_error
-            return exc
 
     def _fallback(self, message: str, cheap: RecallDecision | None, exc: LLMGateError) -> RecallDecision:
         if self.on_error == "raise":

@@ -12,7 +12,7 @@ import json
 import logging
 from typing import Any
 
-from mem0_langgraph.core._steps import Steps, call, run_async, run_sync
+from mem0_langgraph.core._steps import Steps, call, model_call, run_async, run_sync
 from mem0_langgraph.core._text import clip, head_tail, is_trivial
 from mem0_langgraph.gates.write import CATEGORIES, Exchange, RuleWriteGate, WriteDecision, WriteGate
 
@@ -89,7 +89,7 @@ expires=None, roles=('user',))
         text = self.prompt.format(user=json.dumps(head_tail(exchange.user, _MAX_CHARS), ensure_ascii=False),
                                   assistant=json.dumps(head_tail(exchange.assistant, _MAX_CHARS), ensure_ascii=False),
                                   categories=", ".join(CATEGORIES[:-1]))
-        reply = yield call(self._invoke, self._ainvoke, text)
+        reply = yield model_call(self.model, text)
         try:
             body = str(reply.content)
             data = json.loads(body[body.index("{"):body.rindex("}") + 1])
@@ -106,14 +106,3 @@ expires=None, roles=('user',))
                              reason=f"llm: {clip(why, 200)}", category=category if keep_user else None,
                              score=1.0 if keep_user else 0.0, expires=expires)
 
-    def _invoke(self, text: str) -> Any:
-        try:
-            return self.model.invoke(text)
-        except Exception as exc:  # turned into the fallback in _steps
-            return exc
-
-    async def _ainvoke(self, text: str) -> Any:
-        try:
-            return await self.model.ainvoke(text)
-        except Exception as exc:  # turned into the fallback in _steps
-            return exc
