@@ -21,7 +21,7 @@ from typing import Any
 from mem0_langgraph.eval._metrics import auc, percentile, rate, wilson
 from mem0_langgraph.eval._report import report
 from mem0_langgraph.eval.longmemeval import GateExample, Split, gate_examples, load_longmemeval
-from mem0_langgraph.eval.paths import LONGMEMEVAL_FILE, add_data_dir_argument, data_file, missing_file_message
+from mem0_langgraph.eval.paths import LONGMEMEVAL_FILE, add_data_dir_argument, existing_data_file
 from mem0_langgraph.gates.base import AlwaysRecall, NeverRecall, RecallGate
 from mem0_langgraph.gates.learned import LearnedGate
 from mem0_langgraph.gates.rules import RuleGate
@@ -195,9 +195,8 @@ def register(commands: Any) -> None:
 
 def run_gate_command(args: argparse.Namespace) -> int:
     """Run ``eval gate``: print the markdown table, write JSON if asked; 2 when data is missing."""
-    path = data_file(LONGMEMEVAL_FILE, args.data_dir)
-    if not path.is_file():
-        print(f"error: {missing_file_message(path)}", file=sys.stderr)
+    path = existing_data_file(LONGMEMEVAL_FILE, args.data_dir)
+    if path is None:
         return 2
     if args.limit is not None and args.limit < 1:
         print(f"error: --limit must be >= 1, got {args.limit}", file=sys.stderr)

@@ -58,6 +58,18 @@ def missing_file_message(path: str | Path) -> str:
     return f"{path} not found; pass --data-dir or set {DATA_ENV} (the data folder's README.md says where to get it)"
 
 
+def existing_data_file(name: str, folder: str | Path | None = None) -> Path | None:
+    """`data_file` when it exists; else print the one-line error every command gives and return None
+    (the command then exits with 2)."""
+    path = data_file(name, folder)
+    if path.is_file():
+        return path
+    import sys
+
+    print(f"error: {missing_file_message(path)}", file=sys.stderr)
+    return None
+
+
 def add_data_dir_argument(parser: Any, *file_names: str) -> None:
     """Add the ``--data-dir`` option every benchmark command shares to an argparse ``parser``."""
     parser.add_argument("--data-dir", type=Path, default=None,

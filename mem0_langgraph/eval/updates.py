@@ -16,7 +16,6 @@ Run: ``mem0-langgraph eval updates [--limit N] [--out f.json]``.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from collections import defaultdict
 from collections.abc import Hashable, Sequence
@@ -25,7 +24,7 @@ from typing import Any
 
 from mem0_langgraph.eval._report import report
 from mem0_langgraph.eval.longmemeval import Question, load_longmemeval, split_of
-from mem0_langgraph.eval.paths import LONGMEMEVAL_FILE, add_data_dir_argument, data_file, missing_file_message
+from mem0_langgraph.eval.paths import LONGMEMEVAL_FILE, add_data_dir_argument, existing_data_file
 
 OVERLAPS = (None, 0.1, 0.2, 0.3)
 """``recency_overlap`` values measured on the new store (None: off)."""
@@ -149,9 +148,8 @@ def register(commands: Any) -> None:
 
 
 def _command(args: argparse.Namespace) -> int:
-    path = data_file(LONGMEMEVAL_FILE, args.data_dir)
-    if not path.is_file():
-        print(f"error: {missing_file_message(path)}", file=sys.stderr)
+    path = existing_data_file(LONGMEMEVAL_FILE, args.data_dir)
+    if path is None:
         return 2
     result = run_updates_eval(path, limit=args.limit, progress=not args.no_progress)
     return report(to_markdown(result), result, args.out)

@@ -21,7 +21,7 @@ from typing import Any
 
 from mem0_langgraph.eval._report import report
 from mem0_langgraph.eval.longmemeval import Session, load_longmemeval, split_of
-from mem0_langgraph.eval.paths import LONGMEMEVAL_FILE, add_data_dir_argument, data_file, missing_file_message
+from mem0_langgraph.eval.paths import LONGMEMEVAL_FILE, add_data_dir_argument, existing_data_file
 from mem0_langgraph.gates.write import Exchange, RuleWriteGate, StoreAll, WriteGate
 
 CURVE = tuple((policy, threshold) for policy in ("never", "advice", "always") for threshold in (0.4, 0.5, 0.6))
@@ -135,11 +135,8 @@ def register(commands: Any) -> None:
 
 
 def _command(args: argparse.Namespace) -> int:
-    import sys
-
-    path = data_file(LONGMEMEVAL_FILE, args.data_dir)
-    if not path.is_file():
-        print(f"error: {missing_file_message(path)}", file=sys.stderr)
+    path = existing_data_file(LONGMEMEVAL_FILE, args.data_dir)
+    if path is None:
         return 2
     splits = ("train", "holdout") if args.split == "both" else (args.split,)
     result = run_write_gate_eval(path, splits=splits, curve=not args.no_curve)

@@ -30,8 +30,8 @@ from mem0_langgraph.eval.paths import (
     LONGMEMEVAL_FILE,
     add_data_dir_argument,
     data_dir,
+    existing_data_file,
     missing_file_error,
-    missing_file_message,
 )
 from mem0_langgraph.eval.retrieval.report import to_markdown
 
@@ -172,9 +172,7 @@ def register(commands: Any) -> None:
 def run_retrieval_command(args: argparse.Namespace) -> int:
     """Run ``eval retrieval``: print the markdown report, write JSON if asked; 2 on bad input."""
     folder = data_dir(args.data_dir)
-    path = folder / _FILES[args.dataset]
-    if not path.is_file():
-        print(f"error: {missing_file_message(path)}", file=sys.stderr)
+    if existing_data_file(_FILES[args.dataset], folder) is None:
         return 2
     try:
         result = run_retrieval_eval(folder, dataset=args.dataset, limit=args.limit, seed=args.seed, split=args.split,
