@@ -32,6 +32,17 @@ def test_statements_about_the_user_are_kept_with_a_category(text: str, category:
 
 
 @pytest.mark.parametrize("text", [
+    # chat between people leaves the subject out, or says when, or uses a verb the first rules lack
+    "Joined a travel club and picked up new skills.", "Been busy volunteering at the homeless shelter.",
+    "Had an audition for a writing gig two days ago.", "We even won a trophy!", "I really admire his work ethic.",
+    "Caroline: I can't have dairy, so no ice cream for me.",
+])
+def test_chat_statements_that_leave_the_subject_out_are_kept(text: str) -> None:
+    assert GATE.judge(Exchange(text, "")).user
+
+
+@pytest.mark.parametrize("text", [
+    "What happened in the news last week?", "Got any tips for a trip to Rome?",
     "How do I reverse a list in Python?", "Write a SQL query that counts orders per customer.",
     "Any ideas for dinner tonight?", "What does HTTP status 429 mean?", "thanks!", "Explain quantum tunnelling.",
 ])

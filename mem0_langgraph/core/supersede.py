@@ -70,7 +70,12 @@ _TOPICS: tuple[frozenset[str], ...] = tuple(frozenset(t.split()) for t in (
 ))
 _STOP = frozenset("i i'm im me my we our you your the a an and or of to in on for with is are was were be been am it "
                   "this that at by from so if but not no do does did have has had just really also still again "
-                  "actually now new about like than then there their they some any very much more can will".split())
+                  "actually now new about like than then there their they some any very much more can will "
+                  # small talk shares these without sharing a subject
+                  "hey thanks thank wow yeah yep sure great awesome cool nice glad sounds good fun amazing bye "
+                  "later see keep updated appreciate support means lot hope".split())
+_VOCATIVE = re.compile(r"\b(?:hey|hi|hello|thanks|thank you|wow|yeah|yes|no|bye|congrats|sorry|sure|ok|okay|oh|"
+                       r"see you|talk to you),? ([A-Z][a-z]+)\b|,\s*([A-Z][a-z]+)\s*[!.,?]", re.IGNORECASE)
 
 
 class RuleJudge:
@@ -107,24 +112,31 @@ class RuleJudge:
     def judge(self, new: MemoryHit, older: Sequence[MemoryHit]) -> list[Supersession]:
         if len(new.text) > self.max_chars:
             return []
-        cue = _CUE.search(new.text) is not None
-        new_words = _content(new.text)
+        speaker, statement = _statement(new.text)
+        if not statement:
+            return []  # a question or a greeting states nothing that could replace anything
+        cue = _CUE.search(statement) is not None
+        new_words = _content(statement)
         out = []
-        people = _people(new.text)
+        people = _people(statement)
         for old in older:
-            if len(old.text) > self.max_chars or _people(old.text) - people:
+            old_speaker, old_statement = _statement(old.text)
+            if len(old.text) > self.max_chars or not old_statement or old_speaker != speaker:
+                continue  # too long to replace whole, a question, or said by someone else
+            if _people(old_statement) - people:
                 continue  # the older one is about someone the new one does not name: another subject
             if old.score >= self.restated_score:
                 out.append(Supersession(old.id, "restated or updated (same subject, newer)"))
-            elif cue and old.score >= self.cue_score:
-                out.append(Supersession(old.id, "update cue, similar statement"))
-            elif cue and old.score >= self.topic_score:
-                old_words = _content(old.text)
-                shared = new_words & old_words
-                topic = next((t for t in _TOPICS if new_words & t and old_words & t), None)
-                if shared or topic:
-                    what = f"shares {sorted(shared)[0]!r}" if shared else _topic_name(topic)
-                    out.append(Supersession(old.id, f"update cue on the same subject ({what})"))
+                continue
+            if not cue or old.score < self.topic_score:
+                continue
+            old_words = _content(old_statement)
+            shared = sorted(new_words & old_words)
+            topic = next((t for t in _TOPICS if new_words & t and old_words & t), None)
+            # a similar statement needs one shared word or topic; a less similar one a topic or two words
+            if topic or len(shared) >= (1 if old.score >= self.cue_score else 2):
+                what = f"shares {shared[0]!r}" if shared else _topic_name(topic)
+                out.append(Supersession(old.id, f"update cue on the same subject ({what})"))
         return out
 
     async def ajudge(self, new: MemoryHit, older: Sequence[MemoryHit]) -> list[Supersession]:
@@ -136,12 +148,37 @@ _PEOPLE = re.compile(r"\b(?:my|our) (wife|husband|partner|girlfriend|boyfriend|s
                      r"dog|cat|grand\w+|aunt|uncle|cousin)\b", re.IGNORECASE)
 
 
+_SPEAKER = re.compile(r"^\s*([A-Z][\w.'-]{0,30}(?: [A-Z][\w.'-]{0,30})?):\s+")
+_NOT_SPEAKERS = frozenset("update note correction edit ps fyi reminder remember actually also".split())
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def _statement(text: str) -> tuple[str | None, str]:
+    """``(speaker, statement)``: a transcript's speaker label ("Caroline: ...", else None) and the text
+    without it and without its questions (a question states nothing that replaces a fact).
+
+    Example:
+        >>> _statement("Dave: Hey Calvin! How was the music thing in Tokyo?")
+        ('dave', 'Hey Calvin!')
+        >>> _statement("Note: I moved to Berlin. Any tips?")
+        (None, 'Note: I moved to Berlin.')
+    """
+    speaker = None
+    m = _SPEAKER.match(text)
+    if m and m.group(1).lower() not in _NOT_SPEAKERS:
+        speaker, text = m.group(1).lower(), text[m.end():]
+    kept = [p for p in _SENTENCE.split(text.strip()) if p and not p.rstrip(" )\"'").endswith("?")]
+    return speaker, " ".join(kept).strip()
+
+
 def _people(text: str) -> set[str]:
     return {m.lower() for m in _PEOPLE.findall(text)}
 
 
 def _content(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z][a-z']+", text.lower()) if w not in _STOP and len(w) > 2}
+    """Content words, without small talk and without the name of whoever is addressed ("Thanks, Nate!")."""
+    names = {n.lower() for m in _VOCATIVE.finditer(text) for n in m.groups() if n}
+    return {w for w in re.findall(r"[a-z][a-z']+", text.lower()) if w not in _STOP and len(w) > 2 and w not in names}
 
 
 def _topic_name(topic: frozenset[str] | None) -> str:

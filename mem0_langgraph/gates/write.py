@@ -158,6 +158,16 @@ DEFAULT_WRITE_RULES: tuple[tuple[str, float, str], ...] = (
      r"|\b(someone|people) (in|of) (my|their) \d0s\b|\bI'm \d{2}\b", 0.5, "describes the user"),
     (r"\b(actually|no longer|not anymore|any more|these days|from now on|moved to|switched to|changed my)\b",
      0.35, "updates an earlier statement"),
+    # Chat between people leaves the subject out ("Joined a travel club.", "Been busy with the shelter.")
+    (r"(?:^|[.!?]\s+|: )(?:just |recently |finally |also |still )?(?:been|got|went|joined|started|picked|finished|"
+     r"had|made|took|tried|bought|saw|found|signed|spent|learned|working on|trying out|thinking)\b(?![^.!?]*\?)", 0.5,
+     "says what the user did"),
+    (r"\b(yesterday|last (week|weekend|month|year|night|time)|tomorrow|next (week|month|weekend)|ago|"
+     r"this (morning|week|weekend))\b(?![^.!?]*\?)", 0.5, "says when something happened"),  # not in a question
+    (r"\b(I|we)('ve|'d)? ((really|also|even|both|all|just|probably|definitely|totally|actually|always|never) )?"
+     r"(admire|chose|choose|did|said|told|bet|reassured|helped|teach|taught|drew|paint|painted|write|wrote|wear|"
+     r"care|miss|missed|can't have|can't eat|can't wait|won|lost|beat|cook|bake|baked|grow|grew|build|built|"
+     r"keep|kept|feel|felt)\b", 0.5, "says something about the user"),
 )
 """``(pattern, weight, reason)`` triples scored by noisy-or, like `RuleGate`'s."""
 
