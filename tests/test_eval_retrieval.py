@@ -67,7 +67,7 @@ def test_tiny_locomo_run(tmp_path: Path) -> None:
     assert result["skipped"]["qa: left out by --limit"] == 81 - 4
     assert result["skipped"]["qa: category 5 (not scored)"] == 24
     assert result["baseline"]["recall@10"] == 0.454
-    assert list(result["rerankers"]) == ["dense", "keyword_fusion"]
+    assert list(result["rerankers"]) == ["dense", "keyword_fusion", "kf+entity_index", "kf+entity_links", "default"]
     for name, r in result["rerankers"].items():
         assert list(r["parts"]) == ["dev"]  # conversation 1 is on the dev half
         m = r["parts"]["dev"]
@@ -127,6 +127,11 @@ def test_longmemeval_on_a_hand_made_file(tmp_path: Path) -> None:
         assert m["memories@5"] == 5 and m["tokens@5"] > m["tokens@1"] > 0
         assert list(m["by_category"]) == ["single-session-user"]
     assert "session R@5" in to_markdown(result)
+    # Only the asked question types are sampled.
+    none = run_retrieval_eval(folder, dataset="longmemeval", limit=0, k_values=(1,), search_k=20,
+                              rerankers={"dense": None}, work_dir=tmp_path, progress=False,
+                              question_types=["temporal-reasoning"])
+    assert none["counts"]["questions"] == 0 and none["question_types"] == ["temporal-reasoning"]
 
 
 def _parse(*argv: str) -> argparse.Namespace:
@@ -144,6 +149,8 @@ def test_command_options() -> None:
                   "--out", "r.json", "--data-dir", "/x")
     assert (args.dataset, args.limit, args.seed, args.k, args.out, args.data_dir) == (
         "longmemeval", 0, 3, [5, 10, 20], Path("r.json"), Path("/x"))
+    assert _parse().question_types is None
+    assert _parse("--question-type", "temporal-reasoning").question_types == ["temporal-reasoning"]
 
 
 def test_command_without_data_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -45,8 +45,12 @@ CASES: dict[str, tuple[Any, Callable[[Any, Any], Any]]] = {
     "recency_overlap": (0.3, lambda r, s: r.recency_overlap),
     "recency_band": (0.3, lambda r, s: r.recency_band),
     "superseded_penalty": (0.25, lambda r, s: r.superseded_penalty),
+    "index_k": (3, lambda r, s: r.index_k),
+    "link_k": (0, lambda r, s: r.link_k),
+    "temporal": (False, lambda r, s: r.temporal),
     "write_gate": (WRITE_GATE, lambda r, s: s.gate),
-    "supersede": (None, lambda r, s: s.write_backend is s.backend),  # off: writes go straight to the backend
+    # off: writes go straight to the backend (through the entity index's wrapper only)
+    "supersede": (None, lambda r, s: s.write_backend.inner is s.backend),
     "writer": ("writer", lambda r, s: s.writer),
     "sync_store": (True, lambda r, s: isinstance(s.writer, SyncWriter)),
     "write_policy": (POLICY, lambda r, s: s.policy),

@@ -74,6 +74,20 @@ class RecallerOptions(SharedOptions, total=False):
     superseded_penalty: float
     """Subtracted from the score of a memory a newer one superseded, so the current fact ranks first;
     it is still shown, marked superseded. Default 0.1."""
+    index_k: int
+    """Hybrid recall through entity links: per query, up to this many memories of the scope that best match
+    the question's words and entities (names, titles, numbers; BM25 over the scope's whole entity index,
+    see `EntityIndex`) and that the dense search missed join the candidates before reranking. Default 10;
+    0: off (the index is still kept on the write path)."""
+    link_k: int
+    """Entity links, second hop: per query, up to this many memories that share a rare entity (a name in at most
+    5 of the scope's memories, one the question did not use) with the 3 best hits, ranked just below the
+    hit that links to them ("what did my sister think of the city she moved to?": the hit naming the
+    city leads to what she said about it). Default 2; 0: off."""
+    temporal: bool
+    """Use dates: the question's time expressions ("last week", "in May", "two weeks ago"), resolved against
+    the turn's own time, lift memories said then; a "when did ..." question lifts memories that say when
+    (see `temporal`). Default True."""
     recall_timeout_s: float | None
     """Longest a turn waits for the memory search; past it the turn answers without memory
     (per ``on_error``) and the search is abandoned. Default 1.0 (a firing search takes ~20-70 ms
@@ -128,6 +142,9 @@ DEFAULTS: dict[str, Any] = {
     "recency_band": 0.1,
     "superseded_penalty": 0.1,
     "recall_timeout_s": 1.0,
+    "index_k": 10,
+    "link_k": 2,
+    "temporal": True,
     "writer": None,  # the backend's shared BackgroundWriter (SyncWriter with sync_store=True)
     "sync_store": False,
     "write_policy": None,  # SkipTrivialTurns()
@@ -164,7 +181,7 @@ def resolve_options(options: Mapping[str, Any], schema: type, *, where: str = "m
         >>> resolve_options({"topk": 3}, MemoryOptions)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        TypeError: unknown memory option(s) ['topk']; valid: gate, max_tokens, min_score, ...
+        TypeError: unknown memory option(s) ['topk']; valid: gate, index_k, link_k, max_tokens, ...
     """
     valid = schema.__annotations__
     given = dict(options)
@@ -210,7 +227,7 @@ def build_components(memory: Any = None, **options: Unpack[MemoryOptions]) -> tu
         >>> build_components(memory, topk=3)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        TypeError: unknown memory option(s) ['topk']; valid: gate, max_tokens, min_score, ...
+        TypeError: unknown memory option(s) ['topk']; valid: gate, index_k, link_k, max_tokens, ...
     """
     from mem0_langgraph.backends.factory import as_backend
     from mem0_langgraph.core.recall import Recaller

@@ -27,6 +27,7 @@ from mem0_langgraph.backends.base import MemoryBackend
 from mem0_langgraph.core._node import StateNode, aemit_trace, emit_trace
 from mem0_langgraph.core._steps import Steps, call, run_async, run_sync
 from mem0_langgraph.core._text import clip, is_trivial, last_of_type, message_text, scrub
+from mem0_langgraph.core.entities import indexing
 from mem0_langgraph.core.options import StorerOptions, resolve_options
 from mem0_langgraph.core.scopes import Scope, ScopeConfig
 from mem0_langgraph.core.state import RECALL_KEY, TRACE_KEY, TurnTrace, merge_trace
@@ -91,9 +92,10 @@ class Storer:
             raise ValueError(f"store_roles must be a non-empty subset of ('user', 'assistant'), got {roles}")
         self.backend = backend
         judge = o["supersede"]
-        self.write_backend: MemoryBackend = backend if judge is None else superseding(
-            backend, None if judge == "default" else judge)
-        """What the writer writes through: ``backend``, wrapped to mark superseded memories unless off."""
+        self.write_backend: MemoryBackend = indexing(backend if judge is None else superseding(
+            backend, None if judge == "default" else judge))
+        """What the writer writes through: ``backend``, wrapped to mark superseded memories unless off, and to
+        keep the entity index (`IndexingBackend`)."""
         self.scopes: ScopeConfig = o["scopes"] or ScopeConfig()
         self.writer: MemoryWriter = o["writer"] or (SyncWriter(self.write_backend) if o["sync_store"]
                                                     else shared_writer(self.write_backend))

@@ -44,8 +44,21 @@ _FILES: dict[str, str] = {"locomo": LOCOMO_FILE, "longmemeval": LONGMEMEVAL_FILE
 
 
 def default_rerankers() -> dict[str, Reranker | None]:
-    """What the benchmark compares: the dense baseline (no reranker) first, then `KeywordFusion`."""
-    return {"dense": None, "keyword_fusion": KeywordFusion()}
+    """What the benchmark compares: the dense baseline (no reranker), `KeywordFusion` alone (0.2's default),
+    then with the entity index's candidates (``index_k``), with entity links (``link_k``), and with dates
+    (``temporal``): the product's default. Each variant's recaller options are in `VARIANT_OPTIONS`."""
+    fusion = KeywordFusion()
+    return {"dense": None, "keyword_fusion": fusion, "kf+entity_index": fusion, "kf+entity_links": fusion,
+            "default": fusion}
+
+
+VARIANT_OPTIONS: dict[str, dict[str, Any]] = {
+    "dense": {"index_k": 0, "link_k": 0, "temporal": False},
+    "keyword_fusion": {"index_k": 0, "link_k": 0, "temporal": False},
+    "kf+entity_index": {"link_k": 0, "temporal": False},
+    "kf+entity_links": {"temporal": False},
+}
+"""Recaller options per compared variant (the rest: the product's defaults); a name not listed runs the defaults."""
 
 
 def run_retrieval_eval(
@@ -64,6 +77,7 @@ def run_retrieval_eval(
     work_dir: str | Path | None = None,
     progress: bool = True,
     write_gate: str = "all",
+    question_types: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Store a dataset through `Storer`, recall through `Recaller`, and score evidence recall and tokens.
 
@@ -90,6 +104,7 @@ def run_retrieval_eval(
         write_gate: ``"all"`` (default): every non-trivial turn is stored (`StoreAll`), so the figures
             measure retrieval over the whole history; ``"default"``: through the product's write gate
             (`RuleWriteGate`), so they measure what a user's memory actually holds.
+        question_types: LongMemEval only: sample only questions of these types (``"temporal-reasoning"``, ...).
 
     Returns:
         A JSON-ready dict: the settings, ``counts``, ``skipped`` (reason -> count,
@@ -120,7 +135,8 @@ def run_retrieval_eval(
     if not path.is_file():
         raise missing_file_error(path)
     settings = {"dataset": dataset, "split": split, "limit": limit, "seed": seed, "k_values": list(k_values),
-                "search_k": search_k, "min_score": min_score, "max_tokens": max_tokens, "write_gate": write_gate}
+                "search_k": search_k, "min_score": min_score, "max_tokens": max_tokens, "write_gate": write_gate,
+                "question_types": list(question_types) if question_types else None}
     with tempfile.TemporaryDirectory(prefix="mem0-retrieval-", dir=work_dir) as tmp:
         from mem0_langgraph.backends.factory import create_memory
         from mem0_langgraph.backends.mem0 import Mem0Backend
@@ -131,11 +147,11 @@ def run_retrieval_eval(
         collection = f"retrieval-{uuid.uuid4().hex[:12]}"
         backend = Mem0Backend(create_memory(data_dir=tmp, collection=collection, infer=False))
         run = Run(backend, rerankers, k_values, search_k=search_k, min_score=min_score, max_tokens=max_tokens,
-                  progress=progress, write_gate=write_gate)
+                  progress=progress, write_gate=write_gate, options=VARIANT_OPTIONS)
         if dataset == "locomo":
             body = run_locomo(run, path, limit=limit, seed=seed, split=split, conversations=conversations)
         else:
-            body = run_longmemeval(run, path, limit=limit, seed=seed, split=split)
+            body = run_longmemeval(run, path, limit=limit, seed=seed, split=split, question_types=question_types)
     return {**settings, **body}
 
 
@@ -164,6 +180,8 @@ def register(commands: Any) -> None:
     p.add_argument("--write-gate", choices=("all", "default"), default="all",
                    help="all: store every non-trivial turn, retrieval over the whole history (default); "
                         "default: through the product's write gate, what a user's memory actually holds")
+    p.add_argument("--question-type", nargs="+", default=None, dest="question_types",
+                   help="longmemeval: only questions of these types (e.g. temporal-reasoning)")
     p.add_argument("--out", type=Path, default=None, help="also write the full result as JSON here")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run_retrieval_command)
@@ -178,7 +196,7 @@ def run_retrieval_command(args: argparse.Namespace) -> int:
         result = run_retrieval_eval(folder, dataset=args.dataset, limit=args.limit, seed=args.seed, split=args.split,
                                     k_values=args.k, search_k=args.search_k, min_score=args.min_score,
                                     max_tokens=args.max_tokens, progress=not args.no_progress,
-                                    write_gate=args.write_gate)
+                                    write_gate=args.write_gate, question_types=args.question_types)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -8,9 +8,11 @@ tuned on, and holdout) and over both.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -112,15 +114,20 @@ def run_locomo(run: Run, path: Path, *, limit: int | None, seed: int, split: Spl
                 continue
             text = f"{turn.speaker}: {turn.text}".strip()
             config = {"configurable": {"user_id": user_id, "thread_id": f"{user_id}/session_{session.index}"}}
-            if run.store(storer, [HumanMessage(text)], config):
+            # Each turn carries its session's date, as a user's message carries its own time.
+            when = locomo_time(session.date_time)
+            message = HumanMessage(text, additional_kwargs={"timestamp": when} if when else {})
+            if run.store(storer, [message], config):
                 keys_of_text[text].append(turn.dia_id)
                 counts["turns_stored"] += 1
         counts["turns"] += len(turns)
         memory_keys = run.memory_keys(user_id, keys_of_text)
         counts["memories"] += len(memory_keys)
+        # Questions are asked as of the conversation's last session (LoCoMo gives no question dates).
+        asked_at = max((w for s in conv.sessions if (w := locomo_time(s.date_time))), default=None)
 
         for qa in bar(questions, f"recall {user_id}", len(questions), run.progress, "q"):
-            recalled = run.recall(qa.question, user_id, memory_keys)
+            recalled = run.recall(qa.question, user_id, memory_keys, asked_at=asked_at)
             rows.append(LocomoRow(half_of(ci), qa.category, frozenset(qa.evidence), recalled))
         counts["conversations"] += 1
         counts["questions"] += len(questions)
@@ -142,6 +149,28 @@ def run_locomo(run: Run, path: Path, *, limit: int | None, seed: int, split: Spl
             for name in run.recallers
         },
     }
+
+
+def locomo_time(date_time: str) -> str | None:
+    """A LoCoMo session's ``"1:56 pm on 8 May, 2023"`` as ISO 8601 UTC; None when it is not in that form.
+
+    Example:
+        >>> locomo_time("1:56 pm on 8 May, 2023"), locomo_time("")
+        ('2023-05-08T13:56:00+00:00', None)
+    """
+    m = _LOCOMO_TIME.match(date_time or "")
+    if m is None:
+        return None
+    hour, minute, half, day, month, year = m.groups()
+    try:
+        dt = datetime.strptime(f"{day} {month} {year} {int(hour) % 12 + (12 if half.lower() == 'pm' else 0)}:{minute}",
+                               "%d %B %Y %H:%M")
+    except ValueError:
+        return None
+    return dt.replace(tzinfo=timezone.utc).isoformat()
+
+
+_LOCOMO_TIME = re.compile(r"\s*(\d{1,2}):(\d{2})\s*(am|pm)\s+on\s+(\d{1,2})\s+(\w+),?\s+(\d{4})", re.IGNORECASE)
 
 
 def locomo_part(rows: Sequence[LocomoRow], name: str, k_values: Sequence[int]) -> dict[str, Any]:

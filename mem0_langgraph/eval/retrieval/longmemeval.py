@@ -60,7 +60,8 @@ class LongMemEvalRow:
 
 
 def run_longmemeval(run: Run, path: Path, *, limit: int | None, seed: int,
-                    split: Literal["dev", "holdout", "all"]) -> dict[str, Any]:
+                    split: Literal["dev", "holdout", "all"], question_types: Sequence[str] | None = None
+                    ) -> dict[str, Any]:
     """Store each sampled question's haystack, recall for the question, and aggregate.
 
     Args:
@@ -69,6 +70,7 @@ def run_longmemeval(run: Run, path: Path, *, limit: int | None, seed: int,
         limit: This many questions (sampled with ``seed``); None: `DEFAULT_LONGMEMEVAL_LIMIT`; 0: all.
         seed: Sampling seed.
         split: The gate's question split (`split_of`), its ``"train"`` side as ``"dev"``; or ``"all"``.
+        question_types: Only questions of these types; None: all.
 
     Returns:
         The LongMemEval part of `run_retrieval_eval`'s result.
@@ -80,7 +82,8 @@ def run_longmemeval(run: Run, path: Path, *, limit: int | None, seed: int,
     data = load_longmemeval(path)
     run.skipped.update({f"load: {k}": v for k, v in data.skipped.items()})
     side = {"dev": "train", "holdout": "holdout"}.get(split)
-    pool = [q for q in data.questions if side is None or split_of(q.question_id) == side]
+    pool = [q for q in data.questions if (side is None or split_of(q.question_id) == side)
+            and (not question_types or q.question_type in question_types)]
     answerable = [q for q in pool if not q.is_abstention]
     run.skipped["question: abstention (_abs, not scored)"] += len(pool) - len(answerable)
     questions = sample(answerable, DEFAULT_LONGMEMEVAL_LIMIT if limit is None else limit, seed)
@@ -91,8 +94,10 @@ def run_longmemeval(run: Run, path: Path, *, limit: int | None, seed: int,
         user_id = q.question_id
         keys_of_text: dict[str, list[Hashable]] = defaultdict(list)
         exchanges: list[tuple[str, list[tuple[int, Any]]]] = []
+        said_at = {}
         for session in q.sessions:
             turns = session.turns
+            said_at[session.session_id] = _iso(session.date)
             for i, turn in enumerate(turns):
                 if turn.role == "user":
                     pair = [(i, turn)]
@@ -107,21 +112,23 @@ def run_longmemeval(run: Run, path: Path, *, limit: int | None, seed: int,
         stored_text = {(sid, i): clip(t.content.strip(), storer.max_chars) for sid, pair in exchanges for i, t in pair}
         pre_embed(list(stored_text.values()) + [q.question])
         for sid, pair in bar(exchanges, f"store {user_id}", len(exchanges), run.progress, "exchange"):
-            messages = [HumanMessage(t.content) if t.role == "user" else AIMessage(t.content) for _, t in pair]
+            # Each turn carries its session's date, as a user's message carries its own time.
+            when = {"timestamp": said_at[sid]} if said_at.get(sid) else {}
+            messages = [HumanMessage(t.content, additional_kwargs=when) if t.role == "user"
+                        else AIMessage(t.content, additional_kwargs=when) for _, t in pair]
             config = {"configurable": {"user_id": user_id, "thread_id": f"{user_id}/{sid}"}}
             kept = run.store(storer, messages, config)
             for i, t in pair:
-                if t.role in kept:
-                    if stored_text[(sid, i)]:
-                        keys_of_text[stored_text[(sid, i)]].append((sid, i))
-                        counts["turns_stored"] += 1
+                if t.role in kept and stored_text[(sid, i)]:
+                    keys_of_text[stored_text[(sid, i)]].append((sid, i))
+                    counts["turns_stored"] += 1
         counts["turns"] += sum(len(s.turns) for s in q.sessions)
         memory_keys = run.memory_keys(user_id, keys_of_text)
         counts["memories"] += len(memory_keys)
         evidence_turns = frozenset((s.session_id, i) for s in q.sessions for i, t in enumerate(s.turns) if t.has_answer)
         if not evidence_turns:
             run.skipped["question: no has_answer turn (turn recall not scored)"] += 1
-        recalled = run.recall(q.question, user_id, memory_keys)
+        recalled = run.recall(q.question, user_id, memory_keys, asked_at=_iso(q.question_date))
         rows.append(LongMemEvalRow(q.question_type, frozenset(q.answer_session_ids), evidence_turns, recalled))
         if not q.answer_session_ids:
             run.skipped["question: no answer_session_ids (session recall counted 0)"] += 1
@@ -135,6 +142,13 @@ def run_longmemeval(run: Run, path: Path, *, limit: int | None, seed: int,
         "rerankers": {name: {**rerank_latency[name], "parts": {"all": longmemeval_part(rows, name, run.k_values)}}
                       for name in run.recallers},
     }
+
+
+def _iso(date: str) -> str | None:
+    from mem0_langgraph.core.timeinfo import iso, parse_time
+
+    dt = parse_time(date)
+    return iso(dt) if dt is not None else None
 
 
 def longmemeval_part(rows: Sequence[LongMemEvalRow], name: str, k_values: Sequence[int]) -> dict[str, Any]:
