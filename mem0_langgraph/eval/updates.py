@@ -10,7 +10,11 @@ recalled evidence turn of an older session. The baseline recalls as before (no r
 penalty); the new store is recalled at several ``recency_overlap`` values (tuned on the ``train``
 side only; both sides reported).
 
-Run: ``mem0-langgraph eval updates [--limit N] [--out f.json]``.
+Run: ``mem0-langgraph eval updates [--split train|holdout|all] [--limit N] [--out f.json]``. A full run
+stores 35 haystacks twice (about an hour on two cores); ``--split`` runs one side, so the two sides
+can run side by side and the tuned side alone is quicker to iterate on. ``--store DIR`` keeps the stores
+there: a later run with the same DIR finds every exchange already imported and only recalls again (a
+ranking change is measured in minutes; a write-gate or supersession change needs a new DIR).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from mem0_langgraph.eval.paths import LONGMEMEVAL_FILE, add_data_dir_argument, e
 
 OVERLAPS = (None, 0.1, 0.2, 0.3)
 """``recency_overlap`` values measured on the new store (None: off)."""
-_TOP_K, _MAX_TOKENS, _SEARCH_K = 10, 1000, 100
+_TOP_K, _MAX_TOKENS, _SEARCH_K, _ALL = 10, 1000, 100, 100_000
 
 
 def _messages(q: Question) -> list[dict[str, Any]]:
@@ -61,8 +65,10 @@ def _sortable(date: str) -> str:
 
 
 def run_updates_eval(path: str | Path, *, limit: int | None = None, progress: bool = True,
-                     overlaps: Sequence[float | None] = OVERLAPS) -> dict[str, Any]:
-    """Store each knowledge-update haystack before / after, recall the question, and aggregate per side."""
+                     overlaps: Sequence[float | None] = OVERLAPS, split: str = "all",
+                     store_dir: str | Path | None = None) -> dict[str, Any]:
+    """Store each knowledge-update haystack before / after, recall the question, and aggregate per side
+    (``split``: only the questions of that side of the split, ``"all"``: both)."""
     from langchain_core.messages import HumanMessage
 
     from mem0_langgraph.backends.factory import create_memory
@@ -75,10 +81,11 @@ def run_updates_eval(path: str | Path, *, limit: int | None = None, progress: bo
     from mem0_langgraph.gates.write import StoreAll
 
     data = load_longmemeval(path)
-    questions = [q for q in data.questions if q.question_type == "knowledge-update" and not q.is_abstention]
+    questions = [q for q in data.questions if q.question_type == "knowledge-update" and not q.is_abstention
+                 and split in ("all", split_of(q.question_id))]
     questions = questions[:limit] if limit else questions
-    backend = Mem0Backend(create_memory(data_dir=tempfile.mkdtemp(prefix="mem0-langgraph-updates-"),
-                                        collection="updates"))
+    data_dir = str(store_dir) if store_dir else tempfile.mkdtemp(prefix="mem0-langgraph-updates-")
+    backend = Mem0Backend(create_memory(data_dir=data_dir, collection="updates"))
     cache = SearchCache(backend, _SEARCH_K)
     common = {"gate": AlwaysRecall(), "top_k": _TOP_K, "max_tokens": _MAX_TOKENS, "search_k": _SEARCH_K,
               "recent_window": 0, "on_error": "raise", "recall_timeout_s": None}
@@ -93,10 +100,12 @@ def run_updates_eval(path: str | Path, *, limit: int | None = None, progress: bo
             for i, t in enumerate(s.turns):
                 keys[clip(t.content.strip(), 8000)].append((s.session_id, i))
         turns += sum(len(s.turns) for s in q.sessions)
-        pre_embed(list(keys) + [q.question])
+        users = {name: f"{q.question_id}/{name}" for name in ("before", "after")}
+        if not all(backend.get_all(filters={"user_id": u}, limit=1) for u in users.values()):
+            pre_embed(list(keys) + [q.question])  # a new store (a reused one skips what it already has)
         for name, options in (("before", {"write_gate": StoreAll(), "supersede": None}), ("after", {})):
-            r = import_messages(_messages(q), memory=backend, user_id=f"{q.question_id}/{name}", **options)
-            stored[name] += r.stored
+            import_messages(_messages(q), memory=backend, user_id=users[name], **options)
+            stored[name] += len(backend.get_all(filters={"user_id": users[name]}, limit=_ALL))
         row: dict[str, Any] = {"question_id": q.question_id, "side": split_of(q.question_id)}
         for name, recaller in recallers.items():
             user = f"{q.question_id}/{'before' if name == 'before' else 'after'}"
@@ -141,7 +150,11 @@ def register(commands: Any) -> None:
     p = commands.add_parser("updates", help="knowledge updates: latest evidence recalled and shown as current",
                             description=__doc__.split("\n\n")[0])
     add_data_dir_argument(p, LONGMEMEVAL_FILE)
+    p.add_argument("--split", choices=("train", "holdout", "all"), default="all",
+                   help="which side of the question split (default: both)")
     p.add_argument("--limit", type=int, default=None, help="only the first N questions (default: all)")
+    p.add_argument("--store", type=Path, default=None, metavar="DIR",
+                   help="keep the stored haystacks in DIR and reuse them on the next run (default: a temporary dir)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--out", type=Path, default=None, help="also write the full result as JSON here")
     p.set_defaults(func=_command)
@@ -151,5 +164,6 @@ def _command(args: argparse.Namespace) -> int:
     path = existing_data_file(LONGMEMEVAL_FILE, args.data_dir)
     if path is None:
         return 2
-    result = run_updates_eval(path, limit=args.limit, progress=not args.no_progress)
+    result = run_updates_eval(path, limit=args.limit, progress=not args.no_progress, split=args.split,
+                              store_dir=args.store)
     return report(to_markdown(result), result, args.out)
