@@ -28,6 +28,7 @@ BENCHMARKS = (
     "mem0_langgraph.eval.load",
     "mem0_langgraph.eval.scale",
     "mem0_langgraph.eval.updates",
+    "mem0_langgraph.eval.peer",
     "mem0_langgraph.eval.write_gate",
 )
 """The modules that each add one ``eval`` sub-command, in the order ``--help`` lists them."""
