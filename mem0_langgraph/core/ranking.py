@@ -20,11 +20,15 @@ from mem0_langgraph.core.supersede import STATUS_KEY, SUPERSEDED
 from mem0_langgraph.core.timeinfo import when_of
 
 
-_PAIR_WINDOW = 30  # only the best hits can reach the model; pairs below them need no order
+_PAIR_WINDOW = 10
+"""Only the best hits are reordered: the newer of two memories moves above the older one, but nothing from
+below them moves in. With 30, a newer memory from far below pushed recalled ones out: on LoCoMo dev (turns
+dated by session) evidence recall@10 fell from 0.638 to 0.574; with 10 it stays 0.638 (the default top_k)."""
 _STOP = frozenset("the a an and or of to in on for with is are was were be been it this that you your i me my we our "
                   "as at by from so if but not no do does did have has had can could would should will just about "
                   "i'm i've i'd what which who how when where there their they some any very much more also "
-                  "really like get got".split())
+                  "really like get got many currently current now still latest recent recently total number tell "
+                  "remind know".split())
 
 
 def time_rank(hits: Sequence[MemoryHit], *, recency_overlap: float | None, recency_band: float,
@@ -66,7 +70,14 @@ def time_rank(hits: Sequence[MemoryHit], *, recency_overlap: float | None, recen
 
 
 def _content(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9][a-z0-9']+", text.lower()) if w not in _STOP}
+    return {_stem(w) for w in re.findall(r"[a-z0-9][a-z0-9']+", text.lower()) if w not in _STOP}
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
 
 
 def _overlap(a: set[str], b: set[str]) -> float:
