@@ -8,7 +8,9 @@
 - `Ours`: the product's default recall and store steps (`build_components` with no options: `LearnedGate`,
   reranker, probe band, budget; the store step's default background writer). Its overhead is the recall
   step plus the store step as the turn pays for it (write gate and enqueue); the queued write is flushed
-  outside the timing, before the next turn.
+  outside the timing, before the next turn. The played turns carry the question's date as their time
+  (the history keeps its sessions' dates), so the product resolves "two weeks ago" as the user meant it;
+  the peer pattern passes no time (mem0's example does not).
 
 Before each timed turn, every embedding the played turns left in the shared embedding cache is evicted, so
 each system pays for embedding its own new message, as on a real turn. Tokens are `estimate_tokens` of the
@@ -103,11 +105,13 @@ class Peer:
 class Ours:
     """The product's default recall and store steps for one user, in one thread."""
 
-    def __init__(self, recaller: Any, storer: Any, user_id: str) -> None:
+    def __init__(self, recaller: Any, storer: Any, user_id: str, *, said_at: str | None = None) -> None:
         self.recaller = recaller
         self.storer = storer
         self.config = {"configurable": {"user_id": user_id, "thread_id": f"{user_id}/played"}}
         self.messages: list[Any] = []
+        self.said_at = said_at
+        """When the played turns are said (ISO 8601; the question's date), so "last week" reads right."""
 
     def recall(self, kind: str, text: str) -> tuple[Played, Any]:
         """The recall step of a turn (timed); returns the turn so far and the `RecallResult`."""
@@ -116,7 +120,7 @@ class Ours:
         from mem0_langgraph.core._text import estimate_tokens
         from mem0_langgraph.core.render import render_memories
 
-        self.messages.append(HumanMessage(text))
+        self.messages.append(HumanMessage(text, additional_kwargs={"timestamp": self.said_at} if self.said_at else {}))
         t0 = time.perf_counter()
         result = self.recaller.recall(self.messages, self.config)
         ms = (time.perf_counter() - t0) * 1000
@@ -169,61 +173,72 @@ class EvidenceIndex:
         return out
 
 
-def diagnose(recaller: Any, text: str, config: Mapping[str, Any], evidence_ids: set[str]) -> dict[str, Any]:
-    """Why ours did or did not inject an evidence memory for ``text``: the recall steps replayed, untimed.
+def diagnose(recaller: Any, messages: Sequence[Any], config: Mapping[str, Any], evidence_ids: set[str]
+             ) -> dict[str, Any]:
+    """Why ours did or did not inject an evidence memory: the turn's recall run again, untimed, and watched.
 
-    Replays the product's `Recaller` step by step with its own objects (gate, backend search,
-    probe filter, reranker, time ranking, ``min_score``, `Recaller.select`) and reports where the
-    evidence dropped out. Replacement links of superseded memories are not replayed.
+    A shallow copy of the product's `Recaller` runs its own pipeline (whatever it is at run time) on the
+    same messages, with three taps: the dense search's results per query, the reranker's input (after the
+    probe filter and any index candidates) and output, and what `Recaller.select` got (the hits over
+    ``min_score`` after every re-ranking step) and kept. The stage is where the evidence dropped out.
     """
-    from mem0_langgraph.core._text import estimate_tokens
-    from mem0_langgraph.gates.base import default_queries, topic_queries
+    import copy
 
-    decision = recaller.gate.decide(text, [])
+    from mem0_langgraph.core._text import estimate_tokens
+
+    taps: dict[str, list[Any]] = {"search": [], "rerank_in": [], "rerank_out": [], "select_in": [], "select_out": []}
+    watched = copy.copy(recaller)
+
+    def search_all(queries: Sequence[str], filters: dict[str, str]) -> list[list[Any]]:
+        out = recaller._search_all(queries, filters)
+        taps["search"] = out
+        return out
+
+    def select(hits: Sequence[Any], window: Sequence[str]) -> list[Any]:
+        chosen = recaller.select(hits, window)
+        taps["select_in"], taps["select_out"] = list(hits), chosen
+        return chosen
+
+    watched._search_all = search_all
+    watched.select = select
+    if recaller.reranker is not None:
+        watched.reranker = _TappedReranker(recaller.reranker, taps)
+    result = watched.recall(messages, config)
+    trace = result.trace
     band = recaller.probe_band
-    probing = band is not None and band[0] <= decision.score < band[1]
-    out: dict[str, Any] = {"gate_score": round(float(decision.score), 4), "gate_recall": decision.recall,
-                           "gate_reason": decision.reason, "probe_band": list(band) if band else None,
-                           "probing": probing and not decision.recall, "min_score": recaller.min_score,
-                           "probe_min_score": recaller.probe_min_score}
+    score = float(trace.get("score", 0.0))
+    probing = "; probe:" in str(trace.get("reason", ""))  # the recaller notes a memory-aware search there
+    out: dict[str, Any] = {"gate_score": round(score, 4), "gate_fired": bool(taps["search"]) and not probing,
+                           "gate_reason": trace.get("reason"),
+                           "probe_band": list(band) if band else None, "probing": probing,
+                           "min_score": recaller.min_score, "probe_min_score": recaller.probe_min_score,
+                           "top_k": recaller.top_k, "max_tokens": recaller.max_tokens,
+                           "queries": trace.get("queries"), "evidence_memories": len(evidence_ids)}
     if not evidence_ids:
         return {**out, "stage": "evidence not stored (the write gate kept no evidence turn)"}
-    if not (decision.recall or probing):
+    if not taps["search"]:
         return {**out, "stage": "gate: no search"}
-    queries = list(decision.queries) or default_queries(text) + topic_queries(text)
-    filters = recaller.scopes.search_filters(recaller.scopes.resolve(config))
-    per_query, flat = [], []
-    for q in queries:
-        hits = recaller.backend.search(q, filters=filters, limit=recaller.search_k)
-        row: dict[str, Any] = {"query": q[:200], "candidates": len(hits), **_where(hits, evidence_ids, "raw")}
-        if probing and not decision.recall:
-            hits = [h for h in hits if h.score >= recaller.probe_min_score]
-            row.update(after_probe=len(hits), **_where(hits, evidence_ids, "probed"))
-        if recaller.reranker is not None:
-            hits = recaller.reranker.rerank(q, hits)
-        hits = recaller.rank_by_time(hits)
-        kept = [h for h in hits if h.score >= recaller.min_score]
-        row.update(over_min_score=len(kept), **_where(hits, evidence_ids, "ranked"))
-        per_query.append(row)
-        flat += kept
-    final = recaller.select(flat, [])
-    reached = any(m["id"] in evidence_ids for m in final)
-    # Where the best evidence memory stands among the unique survivors, as `Recaller.select` orders them.
-    best: dict[str, Any] = {}
-    for h in flat:
-        if h.id not in best or h.score > best[h.id].score:
-            best[h.id] = h
-    order = sorted(best.values(), key=lambda h: h.score, reverse=True)
+    unique: dict[str, Any] = {}
+    for h in taps["select_in"]:
+        if h.id not in unique or h.score > unique[h.id].score:
+            unique[h.id] = h
+    order = sorted(unique.values(), key=lambda h: h.score, reverse=True)
     position = next((i for i, h in enumerate(order) if h.id in evidence_ids), None)
-    out.update(queries=per_query, survivors=len(order), evidence_position=position, selected=len(final),
-               selected_tokens=sum(estimate_tokens(m["memory"]) for m in final), max_tokens=recaller.max_tokens,
-               top_k=recaller.top_k, evidence_selected=reached,
-               evidence_chars=len(order[position].text) if position is not None else None)
-    if reached:
+    raw = [_where(hits, evidence_ids) for hits in taps["search"]]
+    reranked = [_where(hits, evidence_ids) for hits in taps["rerank_out"]]
+    out.update(candidates=[len(h) for h in taps["search"]], evidence_in_search=raw,
+               after_probe_and_index=[len(h) for h in taps["rerank_in"]], evidence_after_rerank=reranked,
+               over_min_score=len(order), evidence_position=position,
+               evidence_score=round(order[position].score, 4) if position is not None else None,
+               evidence_chars=len(order[position].text) if position is not None else None,
+               selected=len(taps["select_out"]),
+               selected_tokens=sum(estimate_tokens(m["memory"]) for m in taps["select_out"]))
+    in_rerank = any(h.id in evidence_ids for hits in taps["rerank_in"] for h in hits)
+    if any(m["id"] in evidence_ids for m in taps["select_out"]):
         stage = "reached"
-    elif not any(r["raw_rank"] is not None for r in per_query):
+    elif not any(r is not None for r in raw) and not in_rerank:
         stage = "evidence not among the candidates"
-    elif "probed_rank" in per_query[0] and not any(r["probed_rank"] is not None for r in per_query):
+    elif probing and recaller.reranker is not None and not in_rerank:
         stage = "probe: evidence under probe_min_score"
     elif position is None:
         stage = "evidence under min_score after reranking"
@@ -234,9 +249,23 @@ def diagnose(recaller: Any, text: str, config: Mapping[str, Any], evidence_ids: 
     return {**out, "stage": stage}
 
 
-def _where(hits: Sequence[Any], evidence_ids: set[str], prefix: str) -> dict[str, Any]:
-    """Best rank (0-based) and score of an evidence memory among ``hits``."""
+class _TappedReranker:
+    """A reranker that records what it was given and what it returned."""
+
+    def __init__(self, inner: Any, taps: dict[str, list[Any]]) -> None:
+        self.inner = inner
+        self.taps = taps
+
+    def rerank(self, query: str, hits: Sequence[Any]) -> list[Any]:
+        out = self.inner.rerank(query, hits)
+        self.taps["rerank_in"].append(list(hits))
+        self.taps["rerank_out"].append(out)
+        return out
+
+
+def _where(hits: Sequence[Any], evidence_ids: set[str]) -> dict[str, Any] | None:
+    """Best rank (0-based) and score of an evidence memory among ``hits``; None when absent."""
     for rank, h in enumerate(hits):
         if h.id in evidence_ids:
-            return {f"{prefix}_rank": rank, f"{prefix}_score": round(h.score, 4)}
-    return {f"{prefix}_rank": None, f"{prefix}_score": None}
+            return {"rank": rank, "score": round(h.score, 4)}
+    return None

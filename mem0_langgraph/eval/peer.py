@@ -118,6 +118,7 @@ def _play(case: Case, memory: Any, backend: Any, recaller: Any, storer: Any, fre
           progress: bool) -> dict[str, Any]:
     from mem0_langgraph.core._text import clip
     from mem0_langgraph.core.importer import import_messages
+    from mem0_langgraph.core.timeinfo import iso, parse_time
     from mem0_langgraph.eval._peer_play import EvidenceIndex, Ours, Peer, diagnose
     from mem0_langgraph.eval.retrieval._run import bar, pre_embed
     from mem0_langgraph.gates.write import StoreAll
@@ -144,13 +145,14 @@ def _play(case: Case, memory: Any, backend: Any, recaller: Any, storer: Any, fre
         fresh.forget_played()
         played["peer"].append(peer.turn(kind, text, reply))
     peer.remove_added()
-    ours = Ours(recaller, storer, case.user_id)
+    asked = parse_time(case.question.question_date)
+    ours = Ours(recaller, storer, case.user_id, said_at=iso(asked) if asked else None)
     diagnosis: dict[str, Any] = {}
     for kind, text, reply in turns:
         fresh.forget_played()
         turn, result = ours.recall(kind, text)
         if kind == "question":  # untimed, before the store step: the memory as the question saw it
-            diagnosis = diagnose(recaller, text, ours.config, evidence_ids)
+            diagnosis = diagnose(recaller, ours.messages, ours.config, evidence_ids)
             diagnosis["trace"] = {k: result.trace.get(k) for k in ("recall", "score", "reason", "candidates")}
         ours.store(turn, reply, result)
         played["ours"].append(turn)
