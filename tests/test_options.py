@@ -43,7 +43,7 @@ CASES: dict[str, tuple[Any, Callable[[Any, Any], Any]]] = {
     "probe_min_score": (0.6, lambda r, s: r.probe_min_score),
     "recall_timeout_s": (0.25, lambda r, s: r.recall_timeout_s),
     "recency_overlap": (0.3, lambda r, s: r.recency_overlap),
-    "recency_band": (0.3, lambda r, s: r.recency_band),
+    "recency_band": (0.05, lambda r, s: r.recency_band),
     "superseded_penalty": (0.25, lambda r, s: r.superseded_penalty),
     "index_k": (3, lambda r, s: r.index_k),
     "link_k": (0, lambda r, s: r.link_k),
