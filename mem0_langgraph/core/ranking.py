@@ -3,7 +3,9 @@
 Measured on LongMemEval knowledge-update (``eval updates``): lifting the newer of two memories on the
 same subject (shared content words) above the older one took "latest evidence recalled ahead of older"
 from 0.50 to 0.83 on the train side (0.36 to 0.64 held out); a flat recency bonus within a score band
-did nothing (0.50).
+did nothing (0.50). Only the best ten are reordered, and a newer memory may score up to
+``recency_band`` (default 0.3) below: on the stored haystacks of the train side, 11/11 of those stored
+so far (the 0.83 default: 9/11), with LoCoMo dev evidence recall@10 unchanged.
 
 Pure functions over `MemoryHit` lists, used by `Recaller` after the reranker and before the
 thresholds and budgets. A memory's time is its ``said_at`` (else ``created_at``), see `timeinfo`.
@@ -16,10 +18,13 @@ import re
 from collections.abc import Sequence
 
 from mem0_langgraph.backends.base import MemoryHit
-from mem0_langgraph.core.supersede import STATUS_KEY, SUPERSEDED
+from mem0_langgraph.core.supersede import _SPEAKER, _VOCATIVE, STATUS_KEY, SUPERSEDED
 from mem0_langgraph.core.timeinfo import when_of
 
 
+_MIN_SHARED = 3
+"""Content words two memories must share to be on the same subject (besides ``recency_overlap``): two short
+chat turns share a word or two without being about one thing (LoCoMo dev R@5 0.502 -> 0.543 at band 0.3)."""
 _PAIR_WINDOW = 10
 """Only the best hits are reordered: the newer of two memories moves above the older one, but nothing from
 below them moves in. With 30, a newer memory from far below pushed recalled ones out: on LoCoMo dev (turns
@@ -63,14 +68,17 @@ def time_rank(hits: Sequence[MemoryHit], *, recency_overlap: float | None, recen
         for i in range(j):
             a, ta = head[i], times[i]
             if (tb is not None and ta is not None and tb > ta and a.score - b.score <= recency_band
-                    and _overlap(words[i], words[j]) >= recency_overlap):
+                    and _overlap(words[i], words[j]) >= recency_overlap and len(words[i] & words[j]) >= _MIN_SHARED):
                 head[j] = dataclasses.replace(b, score=a.score + 1e-4)
                 break
     return sorted(head, key=lambda h: h.score, reverse=True) + out[_PAIR_WINDOW:]
 
 
 def _content(text: str) -> set[str]:
-    return {_stem(w) for w in re.findall(r"[a-z0-9][a-z0-9']+", text.lower()) if w not in _STOP}
+    """Stemmed content words, without a transcript's speaker label and the name of whoever is addressed."""
+    text = _SPEAKER.sub("", text, count=1)
+    names = {n.lower() for m in _VOCATIVE.finditer(text) for n in m.groups() if n}
+    return {_stem(w) for w in re.findall(r"[a-z0-9][a-z0-9']+", text.lower()) if w not in _STOP and w not in names}
 
 
 def _stem(word: str) -> str:
