@@ -62,6 +62,19 @@ def test_a_newer_memory_from_below_the_best_ten_does_not_push_a_recalled_one_out
     assert ranked.index("late") < ranked.index("m0")  # within the best ten, the newer statement comes first
 
 
+def test_long_messages_that_share_four_words_are_one_subject() -> None:
+    from mem0_langgraph.core.ranking import time_rank
+
+    old = MemoryHit("old", "I'm still getting used to living in Tokyo, but I love the independence of my new studio "
+                    "apartment in Harajuku; it's been a month now, and the neighbourhood cafes, the parks, the quiet "
+                    "side streets and the vintage shops are wonderful.", 0.64, "2023-04-11T08:03:00+00:00")
+    new = MemoryHit("new", "I'll check out Minato Mirai 21 and the Red Brick Warehouse on my day trip to Yokohama. By "
+                    "the way, I've been living in my apartment in Harajuku for three months now.", 0.52,
+                    "2023-10-15T20:50:00+00:00")
+    assert [h.id for h in time_rank([old, new], recency_overlap=0.2, recency_band=0.3, superseded_penalty=0.1)] == [
+        "new", "old"]
+
+
 def test_message_time_is_kept_and_rendered(backend, user_id) -> None:
     cfg = {"configurable": {"user_id": user_id, "thread_id": "t"}}
     said = HumanMessage("I adopted a cat named Miso.", additional_kwargs={"timestamp": "2025-03-14T08:05:00+00:00"})
