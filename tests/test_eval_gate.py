@@ -18,6 +18,7 @@ from mem0_langgraph.eval import (  # noqa: E402
     LONGMEMEVAL_FILE,
     _metrics,
     gate_examples,
+    gate_sets,  # noqa: E402
     load_locomo,
     load_longmemeval,
     locomo,
@@ -144,7 +145,7 @@ def test_cli_reports_missing_data(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 def test_metric_and_data_docstring_examples() -> None:
-    for module in (_metrics, data, locomo, paths, eval_gate):
+    for module in (_metrics, data, locomo, paths, eval_gate, gate_sets):
         globs = None
         if module is eval_gate:
             if not LONGMEMEVAL.is_file():
@@ -195,3 +196,93 @@ def test_cli_prints_the_table_and_writes_json(tmp_path: Path, capsys: pytest.Cap
     assert "| gate | recall (95% CI)" in printed and "| LearnedGate |" in printed
     saved = json.loads(out.read_text())
     assert saved["counts"]["questions"] == 2 and saved["seed"] == 1
+
+
+ROOT = Path(__file__).resolve().parents[1]
+FAMILIES = ROOT / gate_sets.DEFAULT_FAMILIES
+
+
+def _load_build_script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_gate_set", ROOT / "scripts" / "build_gate_set.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_families_are_well_formed_and_split_by_family() -> None:
+    families = [json.loads(line) for line in FAMILIES.read_text().splitlines()]
+    assert len({f["family"] for f in families}) == len(families)
+    for f in families:
+        assert f["label"] in (0, 1) and len(set(f["texts"])) == len(f["texts"]) >= 4, f["family"]
+    texts = [t for f in families for t in f["texts"]]
+    assert len(set(texts)) == len(texts)
+    rows = gate_sets.load_families(FAMILIES, split="all")
+    assert len(rows) == len(texts) and {r.split for r in rows} == {"dev", "holdout"}
+    for family in {r.unit for r in rows}:
+        assert len({r.split for r in rows if r.unit == family}) == 1  # a family never straddles the split
+    assert len(gate_sets.load_families(FAMILIES, split="dev")) < len(gate_sets.load_families(FAMILIES))
+
+
+def test_first_person_rewrite_of_locomo_questions() -> None:
+    first_person = _load_build_script().first_person
+    speakers = ("Caroline", "Melanie")
+    assert first_person("When did Melanie paint a sunrise?", speakers) == "When did I paint a sunrise?"
+    assert first_person("What is Caroline's identity?", speakers) == "What is my identity?"
+    assert first_person("Does Caroline like hiking?", speakers) == "Do I like hiking?"
+    assert first_person("What did Melanie give Caroline?", speakers) == "What did I give Caroline?"
+    assert first_person("Who supports Caroline when she has a hard time?", speakers) == \
+        "Who supports me when I have a hard time?"
+    assert first_person("What is the name of the pet?", speakers) is None
+
+
+def _tiny_public_set(tmp_path: Path) -> Path:
+    rows = [("Where did I park?", "question", "train"), ("Remember the festival I told you about?", "refer_back",
+                                                          "holdout"),
+            ("What did I eat on my birthday?", "question", "holdout"), ("Explain tides.", "generic", "holdout"),
+            ("Write a haiku.", "generic", "holdout"), ("My feet hurt; what helps?", "personal", "holdout"),
+            ("A gift for my nephew?", "implicit", "holdout")]
+    path = tmp_path / "public.jsonl"
+    path.write_text("".join(json.dumps({"text": t, "kind": k, "source": "test", "unit": t, "split": s}) + "\n"
+                            for t, k, s in rows))
+    return path
+
+
+def test_set_eval_counts_kinds_apart(tmp_path: Path) -> None:
+    from mem0_langgraph.gates.base import AlwaysRecall, NeverRecall
+
+    path = _tiny_public_set(tmp_path)
+    assert len(gate_sets.load_public_set(path, split="all")) == 7
+    result = eval_gate.run_set_eval("public", path, gates={"always": AlwaysRecall(), "never": NeverRecall()},
+                                    progress=False)
+    assert result["counts"] == {"question": 1, "refer_back": 1, "generic": 2, "personal": 1, "implicit": 1}
+    always, never = result["gates"]["always"], result["gates"]["never"]
+    assert (always["recall"], always["fire_rate_generic"], always["fire_rate_personal"], always["recall_implicit"]) \
+        == (1.0, 1.0, 1.0, 1.0)
+    assert (never["recall"], never["fire_rate_generic"]) == (0.0, 0.0)
+    assert result["recall_by_source"]["never"] == {"generic:test": 0.0, "implicit:test": 0.0, "personal:test": 0.0,
+                                                   "question:test": 0.0, "refer_back:test": 0.0}
+    table = eval_gate.set_to_markdown(result)
+    assert "| always | 1.000 [" in table and "| refer_back:test | 1.000 | 0.000 |" in table
+    assert json.loads(json.dumps(result)) is not None
+
+
+def test_cli_names_the_build_command_when_the_public_set_is_missing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "gate", "--set", "public", "--set-path", str(tmp_path / "absent.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert "scripts/build_gate_set.py" in err and "inspect-evals" in err
+    assert main(["eval", "gate", "--set", "families", "--split", "train"]) == 2
+    assert "no train split" in capsys.readouterr().err
+
+
+def test_cli_smoke_on_the_dev_families(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The CI smoke of the second sets: the real LearnedGate on the dev third of the families."""
+    out = tmp_path / "families.json"
+    code = main(["eval", "gate", "--set", "families", "--families-path", str(FAMILIES), "--split", "dev",
+                 "--no-progress", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0 and "| LearnedGate |" in printed and "question:family:assistant_said" in printed
+    saved = json.loads(out.read_text())
+    assert saved["split"] == "dev" and saved["gates"]["AlwaysRecall"]["recall"] == 1.0

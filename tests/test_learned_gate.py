@@ -13,13 +13,15 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("MEM0_TELEMETRY", "False")
 
-from mem0_langgraph.gates import learned as learned_gate  # noqa: E402
 from mem0_langgraph.backends._embedding import shared_embeddings  # noqa: E402
+from mem0_langgraph.gates import learned as learned_gate  # noqa: E402
 from mem0_langgraph.gates.base import RecallGate  # noqa: E402
 from mem0_langgraph.gates.learned import (  # noqa: E402
+    CHEAP_FEATURES,
     DEFAULT_WEIGHTS_PATH,
     FEATURE_NAMES,
     LearnedGate,
+    cheap_features,
     gate_query,
 )
 
@@ -29,6 +31,24 @@ PERSONAL_PAST = [
     "Can you remind me which restaurant you recommended for my anniversary last time?",
     "How many books did I say I had read this year?",
     "Where did I go on my trip to Japan last spring?",
+]
+# The shapes issue 8 found the LongMemEval-trained gate missing, in this test's own words
+# (not the evaluation families of eval_data/gate, not anything trained on).
+ISSUE_SHAPES = [
+    "What did you recommend to me for a weekend in Edinburgh?",
+    "You once taught me how to make cold brew, what ratio did you say?",
+    "What advice did you give me about my landlord dispute?",
+    "I once shared my grandfather's chili recipe with you, what spices were in it?",
+    "I don't like olives, right?",
+    "How many people are in my climbing group?",
+    "I wanted to follow up on our previous conversation about my knee injury.",
+]
+# The same surfaces without any need for the user's past: they must stay quiet.
+ISSUE_CONTRASTS = [
+    "Can you recommend a good weekend itinerary for Edinburgh?",
+    "Teach me how to make cold brew coffee.",
+    "How many people are in a string quartet?",
+    "Write a follow-up email after a sales call.",
 ]
 TRIVIAL = ["thanks!", "ok", "Hi there", "got it, thank you so much"]
 GENERIC = [
@@ -51,6 +71,29 @@ def test_fires_on_personal_past_questions(gate: LearnedGate, message: str) -> No
     assert decision.recall, decision
     assert decision.queries[0] == message  # topic queries may follow
     assert decision.reason.startswith("classifier: p=")
+
+
+@pytest.mark.parametrize("message", ISSUE_SHAPES)
+def test_fires_on_the_shapes_issue_8_found_missing(gate: LearnedGate, message: str) -> None:
+    assert gate.decide(message, []).recall, gate.decide(message, [])
+
+
+@pytest.mark.parametrize("message", ISSUE_CONTRASTS)
+def test_quiet_on_the_same_surfaces_when_self_contained(gate: LearnedGate, message: str) -> None:
+    assert not gate.decide(message, []).recall, gate.decide(message, [])
+
+
+@pytest.mark.parametrize(("message", "cue"), [
+    ("What did you recommend to me for Rome?", "cue_you_did"),
+    ("I once shared my recipe with you, what cheese was in it?", "cue_i_told_you"),
+    ("How many records are in my collection?", "cue_own_count"),
+    ("Circling back to the budget we set up together.", "cue_earlier_talk"),
+])
+def test_cue_features_match_their_shape(message: str, cue: str) -> None:
+    features = dict(zip(CHEAP_FEATURES, cheap_features(message)))
+    assert features[cue] == 1.0
+    plain = dict(zip(CHEAP_FEATURES, cheap_features("Explain how tides work.")))
+    assert not any(v for k, v in plain.items() if k.startswith("cue_"))
 
 
 @pytest.mark.parametrize("message", GENERIC)
@@ -90,6 +133,8 @@ def test_loads_the_packaged_weights(gate: LearnedGate) -> None:
         assert gate.threshold == pytest.approx(float(f["threshold"]))
         assert len(str(f["training_data_sha256"])) == 64
         assert str(f["trained_on"])[:2] == "20"
+        # What it was trained on is recorded, and the hand-written families are not part of it.
+        assert "LongMemEval" in str(f["training_data"]) and "families: never" in str(f["training_data"])
     assert 0.0 < gate.threshold < 1.0
 
 

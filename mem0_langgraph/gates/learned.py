@@ -8,8 +8,13 @@ exactly the text the search will ask for (the gate's query), so the search finds
 the vector in the cache instead of embedding the message a second time.
 
 The weights are a small ``.npz`` trained by ``scripts/train_gate.py`` on the
-training side of the LongMemEval-S development half; running the gate needs only
-numpy (and the embedder).
+training side of the LongMemEval-S development half and of the public-source gate
+set (LoCoMo, FreshQA, WritingBench, PersistBench; see ``eval_data/gate/README.md``),
+so that it learns more than one benchmark's phrasing. A few cheap lexical cues
+(`CHEAP_FEATURES`) name the shapes of pointing back that one embedding blurs:
+"what did you recommend", "I once shared ... with you", "how many ... my", "our
+previous conversation". Running the gate needs only numpy (and the
+embedder).
 """
 
 from __future__ import annotations
@@ -42,8 +47,37 @@ if TYPE_CHECKING:
 DEFAULT_WEIGHTS_PATH = Path(__file__).parent / "data" / "learned_gate.npz"
 """The weights shipped with the package."""
 
-CHEAP_FEATURES = ("rule_score", "log_chars", "first_person", "first_person_plural", "second_person", "question_mark")
-"""Names of the hand-made features, in the order they follow the embedding."""
+_I = re.IGNORECASE
+_CUES: dict[str, re.Pattern[str]] = {
+    # What the assistant said or did for the user before: "what did you recommend", "you once taught me".
+    "cue_you_did": re.compile(
+        r"\b(you|u)\s+(once\s+|already\s+|just\s+|previously\s+|earlier\s+|first\s+)?(recommended|suggested|told|"
+        r"said|mentioned|gave|taught|showed|explained|wrote|made|drafted|created|designed|came up with|put together|"
+        r"proposed|fixed|translated|helped|brainstormed|listed|picked|found|coached|walked me|pointed me)\b"
+        r"|\bdid (you|u) (recommend|suggest|tell|say|mention|give|teach|show|explain|write|make|draft|create|design|"
+        r"come up|propose|fix|translate|help|brainstorm|list|pick|find|think|call)\b", _I),
+    # What the user told the assistant before: "I once shared X with you", "did I mention".
+    "cue_i_told_you": re.compile(
+        r"\b(I|we)\s+(once\s+|already\s+|previously\s+|just\s+|had\s+|have\s+)?(told|shared|sent|gave|showed|"
+        r"mentioned|described|explained|asked)\b[^.?!]{0,60}\b(you|u)\b"
+        r"|\b(did|have|had) I (ever )?(tell|mention|say|share|send|show|describe|ask|explain)\b"
+        r"|\bI (said|mentioned|told)\b", _I),
+    # A count or measure of the user's own things: "how many people are in my book club?".
+    "cue_own_count": re.compile(r"\bhow (many|much|often|long|old|big)\b[^?.!]*\b(my|I|mine|I've|I'm|me)\b", _I),
+    # An earlier conversation: "follow up on our previous conversation", "where we left off".
+    "cue_earlier_talk": re.compile(
+        r"\b(our|we|you and I)\b[^.?!]{0,40}\b(conversation|chat|discussion|discussed|talked|spoke|session|"
+        r"went over|worked on|were working on|started|outlined|set up|left off)\b"
+        r"|\b(follow(ing)?[- ]up on|circling back|circle back|pick(ing)? up where|back to (the|our|my)|"
+        r"continu(e|ing) (our|the|my))\b", _I),
+}
+
+CHEAP_FEATURES = ("rule_score", "log_chars", "first_person", "first_person_plural", "second_person",
+                  "question_mark", *_CUES)
+"""Names of the hand-made features, in the order they follow the embedding.
+
+The ``cue_*`` features are 0/1 matches of past-reference shapes that LongMemEval
+phrases one way and users many ways; the classifier learns their weights."""
 
 FEATURE_NAMES = tuple(f"emb_{i}" for i in range(EMBEDDING_DIMS)) + CHEAP_FEATURES
 """All feature names, in the order of `feature_vector`."""
@@ -75,6 +109,7 @@ def cheap_features(message: str) -> list[float]:
         math.log1p(len(_FIRST_PERSON_PLURAL.findall(query))),
         math.log1p(len(_SECOND_PERSON.findall(query))),
         1.0 if "?" in query else 0.0,
+        *(1.0 if pattern.search(query) else 0.0 for pattern in _CUES.values()),
     ]
 
 
