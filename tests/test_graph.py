@@ -205,9 +205,9 @@ async def test_user_supplied_async_memory(data_dir, user_id) -> None:
 
 
 def test_memory_aware_probe_fires_only_when_the_store_holds_something(backend, user_id) -> None:
-    # "What did I say about tabs vs spaces?" is a past reference the learned gate is unsure of
-    # (score between the probe floor and its threshold): recall iff a memory clearly matches.
-    question = "What did I say about tabs vs spaces?"
+    # "Tabs or spaces?" is a turn the learned gate is unsure of (score between the probe floor and
+    # its threshold): recall iff a memory clearly matches.
+    question = "Tabs or spaces?"
     graph = with_memory(EchoChatModel(), memory=backend, sync_store=True).compile()
     empty = chat(graph, user_id, "p", question)
     assert "probe" in empty["memory_trace"]["reason"]
@@ -220,13 +220,13 @@ def test_memory_aware_probe_fires_only_when_the_store_holds_something(backend, u
     assert chat(off, user_id, "p", question)["recalled_memories"] == []
 
 
-def test_unsure_dinner_request_fires_only_for_a_user_with_food_memories(backend, user_id) -> None:
+def test_unsure_food_request_fires_only_for_a_user_with_food_memories(backend, user_id) -> None:
     graph = with_memory(EchoChatModel(), memory=backend, sync_store=True, store_roles=("user",)).compile()
     foodie, other = user_id, user_id + "-other"
     backend.add([{"role": "user", "content": "I'm vegan and I love Thai curries."}], ids={"user_id": foodie})
     backend.add([{"role": "user", "content": "My sister Ana lives in Porto."}], ids={"user_id": other})
-    yes = chat(graph, foodie, "d", "Any ideas for dinner?")
+    yes = chat(graph, foodie, "d", "What's a good curry recipe?")
     assert yes["memory_trace"]["recall"] and any("vegan" in m["memory"] for m in yes["recalled_memories"])
-    no = chat(graph, other, "d", "Any ideas for dinner?")
+    no = chat(graph, other, "d", "What's a good curry recipe?")
     assert no["memory_trace"]["recall"] is False and no["recalled_memories"] == []
     assert "probe" in no["memory_trace"]["reason"]
