@@ -30,7 +30,8 @@ def store(backend, user: str, texts: list[str], *, agent: str | None = None,
     for i, text in enumerate(texts):
         when = (said[i] if said else NOW - timedelta(days=30)).isoformat()
         configurable = {"user_id": user, "thread_id": f"{user}-{i}", **({"agent_id": agent} if agent else {})}
-        trace = storer.store([HumanMessage(text, additional_kwargs={"timestamp": when})], {"configurable": configurable})
+        message = HumanMessage(text, additional_kwargs={"timestamp": when})
+        trace = storer.store([message], {"configurable": configurable})
         assert trace.get("stored"), trace
 
 

@@ -194,15 +194,23 @@ class EntityIndex:
         self._db.execute("DELETE FROM postings WHERE store = ? AND memory_id = ?", (self.store, memory_id))
         self._db.execute("DELETE FROM docs WHERE store = ? AND memory_id = ?", (self.store, memory_id))
 
-    def search(self, query: str, filters: Mapping[str, Any], *, limit: int,
-               exclude: Iterable[str] = ()) -> list[tuple[str, float]]:
+    def search(self, query: str, filters: Mapping[str, Any], *, limit: int, exclude: Iterable[str] = (),
+               min_share: float = 0.0) -> list[tuple[str, float]]:
         """The ``limit`` memories of the scope ``filters`` that best match ``query``'s terms and entities.
 
         BM25 with document frequencies over the scope's own memories, so a name that every memory
         shares (the user's own) counts little and a rare one ("Rome", "LGBTQ") a lot.
 
+        Args:
+            query: The question (or a search query).
+            filters: The search filters (scope ids), matched exactly.
+            limit: At most this many.
+            exclude: Ids left out (what the caller already has); they still count for ``min_share``.
+            min_share: Only memories scoring at least this share of the best match's score, excluded ones
+                included: a weak match of a memory the dense search already ranks is rarely worth a fetch.
+
         Returns:
-            ``(memory_id, score)``, best first; ids in ``exclude`` left out.
+            ``(memory_id, score)``, best first.
         """
         terms = sorted(index_terms(query))
         if not terms or limit < 1:
@@ -224,12 +232,11 @@ class EntityIndex:
         skip = set(exclude)
         scores: Counter[str] = Counter()
         for mid, term, tf, length in rows:
-            if mid in skip:
-                continue
             idf = math.log(1.0 + (n - df[term] + 0.5) / (df[term] + 0.5))
             norm = _K1 * (1.0 - _B + _B * length / (avg or 1.0))
             scores[mid] += idf * tf * (_K1 + 1.0) / (tf + norm)
-        return scores.most_common(limit)
+        floor = min_share * max(scores.values(), default=0.0)
+        return [(mid, s) for mid, s in scores.most_common() if mid not in skip and s >= floor][:limit]
 
     def postings(self, terms: Iterable[str], filters: Mapping[str, Any]) -> dict[str, list[str]]:
         """For each of ``terms`` (see `entity_term`), the ids of the memories of the scope ``filters`` indexed

@@ -79,16 +79,18 @@ class RecallerOptions(SharedOptions, total=False):
     """Hybrid recall through entity links: per query, up to this many memories of the scope that best match
     the question's words and entities (names, titles, numbers; BM25 over the scope's whole entity index,
     see `EntityIndex`) and that the dense search missed join the candidates before reranking. Default 10;
-    0: off (the index is still kept on the write path)."""
+    0: off (the index is still kept on the write path). LoCoMo evidence R@10 (``eval retrieval``, with
+    `KeywordFusion`): dev 0.638 -> 0.677, held out 0.567 -> 0.615."""
     link_k: int
     """Entity links, second hop: per query, up to this many memories that share a rare entity (a name in at most
     5 of the scope's memories, one the question did not use) with the 3 best hits, ranked just below the
     hit that links to them ("what did my sister think of the city she moved to?": the hit naming the
-    city leads to what she said about it). Default 2; 0: off."""
+    city leads to what she said about it). Default 2; 0: off. LoCoMo R@10: dev 0.677 -> 0.680, held out
+    0.615 -> 0.615 (its multi-hop questions mostly gather one person's facts, which share no rare name)."""
     temporal: bool
     """Use dates: the question's time expressions ("last week", "in May", "two weeks ago"), resolved against
     the turn's own time, lift memories said then; a "when did ..." question lifts memories that say when
-    (see `temporal`). Default True."""
+    (see `temporal`). Default True. LoCoMo temporal R@10: dev 0.803 -> 0.851, held out 0.632 -> 0.702."""
     recall_timeout_s: float | None
     """Longest a turn waits for the memory search; past it the turn answers without memory
     (per ``on_error``) and the search is abandoned. Default 1.0 (a firing search takes ~20-70 ms

@@ -39,7 +39,8 @@ _SEASON_START = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
 _ASKS_WHEN = re.compile(
     r"^\s*(?:when\b|since when\b|what (?:date|day|year|month|time)\b|which (?:year|month|day|date)\b|"
     r"how long (?:ago|has|have|had|did|was|were|since)\b|how many (?:days|weeks|months|years)\b)|"
-    r"\bhow long ago\b|\b(?:what|which) (?:year|month|date)\b|\bwhat was the (?:date|day|year|month)\b|\bhow many (?:days|weeks|months|years) "
+    r"\bhow long ago\b|\b(?:what|which) (?:year|month|date)\b|\bwhat was the (?:date|day|year|month)\b|"
+    r"\bhow many (?:days|weeks|months|years) "
     r"(?:passed|ago|before|after|between|since)\b", re.IGNORECASE)
 _TIME_CUE = re.compile(
     r"\b(?:yesterday|today|tonight|tomorrow|the other day|over the weekend|earlier this \w+|"

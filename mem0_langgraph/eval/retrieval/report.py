@@ -30,7 +30,8 @@ def to_markdown(result: Mapping[str, Any]) -> str:
         "Counts: " + ", ".join(f"{k} {v}" for k, v in c.items()) + ".",
     ]
     if result.get("latency_ms", {}).get("search_ms_p50") is not None:
-        lines.append(f"mem0 search (search_k {result['search_k']}): p50 {result['latency_ms']['search_ms_p50']:.0f} ms.")
+        p50 = result["latency_ms"]["search_ms_p50"]
+        lines.append(f"mem0 search (search_k {result['search_k']}): p50 {p50:.0f} ms.")
     if result.get("skipped"):
         lines.append("Skipped: " + "; ".join(f"{k} ({v})" for k, v in result["skipped"].items()) + ".")
     if locomo and result.get("baseline"):
