@@ -185,6 +185,7 @@ def diagnose(recaller: Any, messages: Sequence[Any], config: Mapping[str, Any], 
     import copy
 
     from mem0_langgraph.core._text import estimate_tokens
+    from mem0_langgraph.core.timeinfo import SAID_AT_KEY
 
     taps: dict[str, list[Any]] = {"search": [], "rerank_in": [], "rerank_out": [], "select_in": [], "select_out": []}
     watched = copy.copy(recaller)
@@ -231,6 +232,10 @@ def diagnose(recaller: Any, messages: Sequence[Any], config: Mapping[str, Any], 
                over_min_score=len(order), evidence_position=position,
                evidence_score=round(order[position].score, 4) if position is not None else None,
                evidence_chars=len(order[position].text) if position is not None else None,
+               # What ranked above the evidence once every re-ranking step had run (a newer or a long memory?).
+               above_evidence=[{"score": round(h.score, 4), "chars": len(h.text), "said_at": h.metadata.get(SAID_AT_KEY),
+                                "superseded": bool(h.metadata.get("superseded_by"))}
+                               for h in order[:min(position, recaller.top_k)]] if position is not None else None,
                selected=len(taps["select_out"]),
                selected_tokens=sum(estimate_tokens(m["memory"]) for m in taps["select_out"]))
     in_rerank = any(h.id in evidence_ids for hits in taps["rerank_in"] for h in hits)
