@@ -167,7 +167,7 @@ DEFAULT_WRITE_RULES: tuple[tuple[str, float, str], ...] = (
     (r"\b(I|we)('ve|'d)? ((really|also|even|both|all|just|probably|definitely|totally|actually|always|never) )?"
      r"(admire|chose|choose|did|said|told|bet|reassured|helped|teach|taught|drew|paint|painted|write|wrote|wear|"
      r"care|miss|missed|can't have|can't eat|can't wait|won|lost|beat|cook|bake|baked|grow|grew|build|built|"
-     r"keep|kept|feel|felt)\b", 0.5, "says something about the user"),
+     r"keep|kept|feel|felt)\b(?![^.!?]*\?)", 0.5, "says something about the user"),  # "should I cook ...?" asks
 )
 """``(pattern, weight, reason)`` triples scored by noisy-or, like `RuleGate`'s."""
 
