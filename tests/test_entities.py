@@ -107,3 +107,11 @@ def test_entity_index_respects_scopes_exactly(backend, tmp_path: Path) -> None:
     reopened = EntityIndex(tmp_path / INDEX_NAME, index.store)
     assert [reopened.count({"user_id": u}) for u in ("jon", "gina")] == [1, 0]
     reopened.close()
+
+
+async def test_async_recall_reaches_the_same_linked_memory(backend) -> None:
+    store(backend, "jon", [SISTER, ABOUT_PORTO, *CROWD])
+    recaller = Recaller(backend, gate=AlwaysRecall(), on_error="raise", search_k=4, top_k=4, min_score=0.0)
+    turn = HumanMessage("Where did my sister move for her new job, and how does she like it there?")
+    memories = (await recaller.arecall([turn], {"configurable": {"user_id": "jon"}})).memories
+    assert ABOUT_PORTO in [m["memory"] for m in memories]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import dataclasses
 import logging
 import threading
 import time
@@ -38,13 +37,14 @@ from mem0_langgraph.core._text import (
     message_text,
     normalise,
 )
+from mem0_langgraph.core.expand import index_steps, link_steps
 from mem0_langgraph.core.options import RecallerOptions, resolve_options
 from mem0_langgraph.core.ranking import link_replacements, time_rank
 from mem0_langgraph.core.rerank import DEFAULT_RERANKER, Reranker
 from mem0_langgraph.core.scopes import ScopeConfig
 from mem0_langgraph.core.state import RECALL_KEY, TRACE_KEY, RecalledMemory, TurnTrace
 from mem0_langgraph.core.temporal import parse_time_query, time_lift
-from mem0_langgraph.core.timeinfo import SAID_AT_KEY, now_utc, parse_time, said_at_of
+from mem0_langgraph.core.timeinfo import SAID_AT_KEY, now_utc, said_at_of
 from mem0_langgraph.errors import (
     MemoryBackendError,
     check_on_error,
@@ -55,11 +55,6 @@ from mem0_langgraph.gates.base import RecallGate, default_queries, topic_queries
 logger = logging.getLogger("mem0_langgraph")
 
 _MAX_MEMORY_CHARS = 1500  # one stored paste must not eat the whole budget
-_INDEX_MIN_SHARE = 0.5  # index matches under half the best one's score are not fetched (LoCoMo dev: same recall,
-# 3 fetches a query instead of 10)
-_LINK_SOURCES = 3  # best hits per query whose entities lead to linked memories
-_LINK_MAX_DF = 5  # an entity in more of the scope's memories than this links nothing
-_LINK_GAP = 0.15  # a linked memory scores this much below the hit that links to it (LoCoMo dev: 0.05-0.15)
 TRACE_EVENT = "mem0_langgraph_recall"
 
 
@@ -189,13 +184,13 @@ class Recaller:
             # judged on the backend's own similarity, before any reranker lifts a shared word.
             per_query = [[h for h in hits if h.score >= self.probe_min_score] for hits in per_query]
         if self.index_k and not probing:
-            per_query = yield from self._index_steps(queries, filters, per_query)
+            per_query = yield from index_steps(self, queries, filters, per_query)
         if self.reranker is not None:
             per_query = [self.reranker.rerank(q, hits) for q, hits in zip(queries, per_query)]
         if self.temporal and (asked := parse_time_query(text, said_at_of(messages[idx]) or now_utc())):  # type: ignore[index]
             per_query = [time_lift(hits, asked) for hits in per_query]
         if self.link_k and not probing:
-            per_query = yield from self._link_steps(text, filters, per_query)
+            per_query = yield from link_steps(self, text, filters, per_query)
         per_query = [self.rank_by_time(hits) for hits in per_query]
         flat = [h for hits in per_query for h in hits if h.score >= self.min_score]
         # A superseded memory never reaches the model without what replaced it: fetch the replacements
@@ -226,80 +221,6 @@ class Recaller:
         if self._index is None:
             self._index = _entities.entity_index(self.backend)
         return self._index
-
-    def _index_steps(self, queries: Sequence[str], filters: dict[str, str],
-                     per_query: list[list[MemoryHit]]) -> Steps[list[list[MemoryHit]]]:
-        # Memories of this scope that share the query's rare words and entities but that the dense search
-        # missed: fetched by id, each query's get the lowest dense score it fetched (the reranker lifts them).
-        excluded = [{h.id for h in hits} for hits in per_query]
-        found = yield call(self._index_search, self._aindex_search, queries, filters, excluded)
-        wanted = sorted({mid for ids in found for mid in ids})
-        if not wanted:
-            return per_query
-        fetched = yield [call(self.backend.run, self.backend.arun, Get(mid)) for mid in wanted]
-        index = self.entity_index()
-        for mid, hit in zip(wanted, fetched):
-            if hit is None:
-                index.remove(mid)  # deleted behind the index's back
-        now = now_utc()
-        by_id = {h.id: h for h in _entities.hits_in_scope(fetched, filters) if not _expired(h, now)}
-        out = []
-        for hits, ids in zip(per_query, found):
-            floor = min((h.score for h in hits), default=self.min_score)
-            out.append([*hits, *(dataclasses.replace(by_id[m], score=floor) for m in ids if m in by_id)])
-        return out
-
-    def _link_steps(self, text: str, filters: dict[str, str],
-                    per_query: list[list[MemoryHit]]) -> Steps[list[list[MemoryHit]]]:
-        # Two hops: the best hits' rare entities (a name the question did not use) lead to the other memories
-        # that mention them; each such memory ranks just below the hit that links to it.
-        asked = set(_entities.link_terms(text)) | set(_entities.index_terms(text))
-        sources = [[(h, [t for t in _entities.link_terms(h.text[:_MAX_MEMORY_CHARS]) if t not in asked])
-                    for h in hits[:_LINK_SOURCES]] for hits in per_query]
-        terms = sorted({t for src in sources for _, ts in src for t in ts})
-        if not terms:
-            return per_query
-        postings = yield call(self._postings, self._apostings, terms, filters)
-        linked: list[dict[str, float]] = []
-        for hits, src in zip(per_query, sources):
-            shown = {h.id for h in hits[:self.top_k]}
-            best: dict[str, float] = {}
-            for hit, ts in src:
-                for t in ts:
-                    ids = postings.get(t, ())
-                    if len(ids) > _LINK_MAX_DF:
-                        continue  # a common name links everything, so nothing
-                    for mid in ids:
-                        if mid not in shown and best.get(mid, -1.0) < hit.score - _LINK_GAP:
-                            best[mid] = hit.score - _LINK_GAP
-            linked.append(dict(sorted(best.items(), key=lambda kv: kv[1], reverse=True)[:self.link_k]))
-        known = {h.id: h for hits in per_query for h in hits}
-        wanted = sorted({mid for links in linked for mid in links if mid not in known})
-        fetched = (yield [call(self.backend.run, self.backend.arun, Get(mid)) for mid in wanted]) if wanted else []
-        now = now_utc()
-        known.update({h.id: h for h in _entities.hits_in_scope(fetched, filters) if not _expired(h, now)})
-        out = []
-        for hits, links in zip(per_query, linked):
-            lifted = [dataclasses.replace(known[m], score=s) for m, s in links.items()
-                      if m in known and known[m].score < s]
-            out.append(sorted([*hits, *lifted], key=lambda h: h.score, reverse=True))
-        return out
-
-    def _postings(self, terms: Sequence[str], filters: dict[str, str]) -> dict[str, list[str]]:
-        return self.entity_index().postings(terms, filters)
-
-    async def _apostings(self, terms: Sequence[str], filters: dict[str, str]) -> dict[str, list[str]]:
-        return await asyncio.to_thread(self._postings, terms, filters)
-
-    def _index_search(self, queries: Sequence[str], filters: dict[str, str],
-                      excluded: Sequence[set[str]]) -> list[list[str]]:
-        index = self.entity_index()
-        return [[mid for mid, _ in index.search(q, filters, limit=self.index_k, exclude=ex, min_share=_INDEX_MIN_SHARE)]
-                for q, ex in zip(queries, excluded)]
-
-    async def _aindex_search(self, queries: Sequence[str], filters: dict[str, str],
-                             excluded: Sequence[set[str]]) -> list[list[str]]:
-        return await asyncio.to_thread(self._index_search, queries, filters, excluded)
 
     def _search_all(self, queries: Sequence[str], filters: dict[str, str]) -> list[list[MemoryHit]]:
         if self.recall_timeout_s is None:
@@ -415,12 +336,6 @@ def _recalled(hit: MemoryHit, text: str) -> RecalledMemory:
                                      ("superseded_by", meta.get("superseded_by")),
                                      ("superseded_at", meta.get("superseded_at"))) if v})  # type: ignore[typeddict-item]
     return memory
-
-
-def _expired(hit: MemoryHit, now: Any) -> bool:
-    # mem0 hides expired memories from search; a memory fetched by id must be hidden the same way.
-    end = parse_time(hit.metadata.get("expiration_date"))
-    return end is not None and end.date() < now.date()
 
 
 def _default_gate() -> RecallGate:
