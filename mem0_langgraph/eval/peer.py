@@ -242,7 +242,7 @@ def to_markdown(result: dict[str, Any]) -> str:
                          f"{_n(m['overhead_ms_p95'], 1)} | {_n(m['tokens_per_turn'], 0)} | "
                          f"{_n(m['requests_given_memory'], 3)} | {m['evidence_reached']} of {s['users']} |")
         r = s["ratios"]
-        lines.append(f"\nOurs vs peer: {_n(r['overhead_peer_over_ours'], 1)}x less overhead, "
+        lines.append(f"\nOurs vs peer: {_n(r['overhead_peer_over_ours'], 2)}x less overhead, "
                      f"{_n(r['tokens_peer_over_ours'], 1)}x fewer tokens, evidence reach gap {_n(r['reach_gap'], 3)} "
                      f"(target: gap <= {TARGET['max_reach_gap']}, >= {TARGET['min_overhead_ratio']:.0f}x, "
                      f">= {TARGET['min_tokens_ratio']:.0f}x): {'met' if s['target_met'] else 'not met'}.")
