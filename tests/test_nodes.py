@@ -66,6 +66,19 @@ def test_threshold_count_and_token_budget(backend, user_id) -> None:
     assert none["recalled_memories"] == [] and none["memory_trace"]["candidates"] > 0
 
 
+def test_one_long_memory_cannot_take_the_whole_budget(backend, user_id) -> None:
+    # A long pasted reply ranked first used to take 376 of 400 tokens and push a short, relevant
+    # memory out; now each memory is clipped to a third of the budget and both are recalled.
+    long_reply = "My postcard collection notes: " + "postcards from Lisbon and Porto, stamps and albums. " * 60
+    remember(backend, user_id, long_reply, "I keep my postcard collection in a green album.")
+    msg = {"messages": [HumanMessage("Where do I keep my postcard collection?")]}
+    out = RecallNode(memory=backend, gate=AlwaysRecall(), max_tokens=380, reranker=None).invoke(msg, cfg(user_id))
+    texts = [m["memory"] for m in out["recalled_memories"]]
+    assert any("green album" in t for t in texts)
+    assert any(t.startswith("My postcard collection notes") and t.endswith("…") for t in texts)
+    assert all(len(t) <= 380 * 4 // 3 for t in texts)
+
+
 def test_scopes_isolate_users(backend, user_id) -> None:
     remember(backend, "someone-else-" + user_id, "I am afraid of spiders.")
     node = RecallNode(memory=backend, gate=AlwaysRecall(), min_score=0.0)

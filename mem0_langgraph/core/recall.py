@@ -30,6 +30,7 @@ from mem0_langgraph.core import entities as _entities
 from mem0_langgraph.core._node import StateNode, aemit_trace, emit_trace
 from mem0_langgraph.core._steps import Steps, call, run_async, run_sync
 from mem0_langgraph.core._text import (
+    CHARS_PER_TOKEN,
     clip,
     contained_in,
     estimate_tokens,
@@ -55,6 +56,8 @@ from mem0_langgraph.gates.base import RecallGate, default_queries, topic_queries
 logger = logging.getLogger("mem0_langgraph")
 
 _MAX_MEMORY_CHARS = 1500  # one stored paste must not eat the whole budget
+_MAX_BUDGET_SHARE = 3  # nor may one memory take more than a third of max_tokens: a long reply ranked 0.0001
+# above the evidence used to take 376 of 400 tokens and push the evidence out (eval peer, held out)
 TRACE_EVENT = "mem0_langgraph_recall"
 
 
@@ -260,11 +263,12 @@ class Recaller:
         chosen: list[RecalledMemory] = []
         seen_texts: set[str] = set()
         budget = self.max_tokens
+        max_chars = min(_MAX_MEMORY_CHARS, max(80, self.max_tokens * CHARS_PER_TOKEN // _MAX_BUDGET_SHARE))
         for h in sorted(best.values(), key=lambda h: h.score, reverse=True):
             key = normalise(h.text)
             if not key or key in seen_texts or contained_in(h.text, window):
                 continue
-            text = clip(h.text, _MAX_MEMORY_CHARS)
+            text = clip(h.text, max_chars)
             cost = estimate_tokens(text)
             if cost > budget:
                 continue
