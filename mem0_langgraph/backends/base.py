@@ -230,3 +230,22 @@ class ForwardingBackend(BaseBackend):
 
     async def arun(self, op: Op) -> Any:
         return await self.inner.arun(op)
+
+
+def innermost(backend: MemoryBackend) -> MemoryBackend:
+    """The backend under every `ForwardingBackend`-style wrapper (anything with an ``inner`` backend).
+
+    Example:
+        >>> class Empty(BaseBackend):
+        ...     def run(self, op): return []
+        ...     async def arun(self, op): return []
+        >>> store = Empty()
+        >>> innermost(ForwardingBackend(ForwardingBackend(store))) is store
+        True
+    """
+    for _ in range(16):  # a bound, not a depth anyone reaches: a wrapper cycle must not hang a write
+        inner = getattr(backend, "inner", None)
+        if not isinstance(inner, MemoryBackend):
+            return backend
+        backend = inner
+    return backend

@@ -33,7 +33,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mem0_langgraph.backends.base import Add, Delete, DeleteAll, ForwardingBackend, Get, MemoryBackend, Op, Update
+from mem0_langgraph.backends.base import (
+    Add,
+    Delete,
+    DeleteAll,
+    ForwardingBackend,
+    Get,
+    MemoryBackend,
+    Op,
+    Update,
+    innermost,
+)
 from mem0_langgraph.core._steps import Steps, call, run_async, run_sync
 from mem0_langgraph.core.rerank import _STOPWORDS, keyword_terms
 
@@ -316,7 +326,7 @@ class IndexingBackend(ForwardingBackend):
 
     def _steps(self, op: Op, result: Any) -> Steps[None]:
         if isinstance(op, Add) and result:
-            base = _innermost(self.inner)
+            base = innermost(self.inner)
             hits = yield [call(base.run, base.arun, Get(mid)) for mid in result]
             for hit in hits:
                 if hit is not None:
@@ -332,15 +342,6 @@ class IndexingBackend(ForwardingBackend):
             self.index.clear(op.ids)
 
 
-def _innermost(backend: MemoryBackend) -> MemoryBackend:
-    for _ in range(16):
-        inner = getattr(backend, "inner", None)
-        if not isinstance(inner, MemoryBackend):
-            return backend
-        backend = inner
-    return backend
-
-
 _INDEX_ATTR = "_mem0_langgraph_entity_index"
 _WRAPPER_ATTR = "_mem0_langgraph_indexing"
 _LOCK = threading.Lock()
@@ -352,7 +353,7 @@ def entity_index(backend: MemoryBackend) -> EntityIndex:
 
     The index is kept on the innermost backend, so every wrapper over one store shares it.
     """
-    base = _innermost(backend)
+    base = innermost(backend)
     with _LOCK:
         index = vars(base).get(_INDEX_ATTR) if hasattr(base, "__dict__") else None
         if index is None:

@@ -25,7 +25,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, runtime_checkable
 
-from mem0_langgraph.backends.base import Add, ForwardingBackend, Get, MemoryBackend, MemoryHit, Op, Search, Update
+from mem0_langgraph.backends.base import (
+    Add,
+    ForwardingBackend,
+    Get,
+    MemoryBackend,
+    MemoryHit,
+    Op,
+    Search,
+    Update,
+    innermost,
+)
 from mem0_langgraph.core._steps import Steps, call, model_call, run_async, run_sync
 from mem0_langgraph.core._text import clip
 from mem0_langgraph.core.timeinfo import iso, now_utc, when_of
@@ -269,7 +279,7 @@ class SupersedingBackend(ForwardingBackend):
     def __init__(self, inner: MemoryBackend, judge: SupersedeJudge | None = None) -> None:
         super().__init__(inner)
         self.judge: SupersedeJudge = judge or DEFAULT_JUDGE
-        self.base: MemoryBackend = _innermost(inner)
+        self.base: MemoryBackend = innermost(inner)
         self.marked = 0
         """Older memories marked superseded so far (for tests and benchmarks)."""
 
@@ -329,15 +339,6 @@ class SupersedingBackend(ForwardingBackend):
                 yield call(self.base.run, self.base.arun,
                            Update(new_id, None, {"supersedes": ",".join(s.old_id for s in chosen)}))
                 logger.debug("mem0-langgraph supersede: %s replaces %s", new_id, [s.old_id for s in chosen])
-
-
-def _innermost(backend: MemoryBackend) -> MemoryBackend:
-    for _ in range(16):
-        inner = getattr(backend, "inner", None)
-        if not isinstance(inner, MemoryBackend):
-            return backend
-        backend = inner
-    return backend
 
 
 def _is_statement(metadata: Mapping[str, Any]) -> bool:
