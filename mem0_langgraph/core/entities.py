@@ -29,7 +29,7 @@ import re
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -381,13 +381,3 @@ def indexing(backend: MemoryBackend) -> IndexingBackend:
         except AttributeError:  # __slots__: a wrapper per call still indexes correctly
             pass
     return wrapper
-
-
-def scope_filter_match(metadata: Mapping[str, Any], filters: Mapping[str, Any]) -> bool:
-    """Whether a memory's scope ids (in its metadata) match search ``filters`` exactly."""
-    return all(str(metadata.get(k)) == str(v) for k, v in filters.items())
-
-
-def hits_in_scope(hits: Sequence[Any], filters: Mapping[str, Any]) -> list[Any]:
-    """The fetched memories that exist and belong to the scope ``filters``."""
-    return [h for h in hits if h is not None and scope_filter_match(h.metadata, filters)]

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from mem0_langgraph.backends.base import Get, MemoryHit
 from mem0_langgraph.core._steps import Steps, call
-from mem0_langgraph.core.entities import hits_in_scope, index_terms, link_terms
+from mem0_langgraph.core.entities import index_terms, link_terms
+from mem0_langgraph.core.scopes import hits_in_scope
 from mem0_langgraph.core.timeinfo import now_utc, parse_time
 
 if TYPE_CHECKING:
@@ -42,13 +43,7 @@ def index_steps(recaller: Recaller, queries: Sequence[str], filters: dict[str, s
     wanted = sorted({mid for ids in found for mid in ids})
     if not wanted:
         return per_query
-    fetched = yield [call(recaller.backend.run, recaller.backend.arun, Get(mid)) for mid in wanted]
-    index = recaller.entity_index()
-    for mid, hit in zip(wanted, fetched):
-        if hit is None:
-            index.remove(mid)  # deleted behind the index's back
-    now = now_utc()
-    by_id = {h.id: h for h in hits_in_scope(fetched, filters) if not _expired(h, now)}
+    by_id = yield from _fetch(recaller, wanted, filters)
     out = []
     for hits, ids in zip(per_query, found):
         floor = min((h.score for h in hits), default=recaller.min_score)
@@ -82,15 +77,28 @@ def link_steps(recaller: Recaller, text: str, filters: dict[str, str],
         linked.append(dict(sorted(best.items(), key=lambda kv: kv[1], reverse=True)[:recaller.link_k]))
     known = {h.id: h for hits in per_query for h in hits}
     wanted = sorted({mid for links in linked for mid in links if mid not in known})
-    fetched = (yield [call(recaller.backend.run, recaller.backend.arun, Get(mid)) for mid in wanted]) if wanted else []
-    now = now_utc()
-    known.update({h.id: h for h in hits_in_scope(fetched, filters) if not _expired(h, now)})
+    known.update((yield from _fetch(recaller, wanted, filters)))
     out = []
     for hits, links in zip(per_query, linked):
         lifted = [dataclasses.replace(known[m], score=s) for m, s in links.items()
                   if m in known and known[m].score < s]
         out.append(sorted([*hits, *lifted], key=lambda h: h.score, reverse=True))
     return out
+
+
+def _fetch(recaller: Recaller, ids: Sequence[str], filters: dict[str, str]) -> Steps[dict[str, MemoryHit]]:
+    """The memories ``ids`` by id, those of the turn's scope that are not expired; ids deleted behind the
+    index's back leave the index."""
+    if not ids:
+        return {}
+    fetched = yield [call(recaller.backend.run, recaller.backend.arun, Get(mid)) for mid in ids]
+    gone = [mid for mid, hit in zip(ids, fetched) if hit is None]
+    if gone:
+        index = recaller.entity_index()
+        for mid in gone:
+            index.remove(mid)
+    now = now_utc()
+    return {h.id: h for h in hits_in_scope(fetched, filters) if not _expired(h, now)}
 
 
 def _postings(recaller: Recaller, terms: Sequence[str], filters: dict[str, str]) -> dict[str, list[str]]:

@@ -42,7 +42,7 @@ from mem0_langgraph.core.expand import index_steps, link_steps
 from mem0_langgraph.core.options import RecallerOptions, resolve_options
 from mem0_langgraph.core.ranking import link_replacements, time_rank
 from mem0_langgraph.core.rerank import DEFAULT_RERANKER, Reranker
-from mem0_langgraph.core.scopes import ScopeConfig
+from mem0_langgraph.core.scopes import ScopeConfig, hits_in_scope
 from mem0_langgraph.core.state import RECALL_KEY, TRACE_KEY, RecalledMemory, TurnTrace
 from mem0_langgraph.core.temporal import parse_time_query, time_lift
 from mem0_langgraph.core.timeinfo import SAID_AT_KEY, now_utc, said_at_of
@@ -201,11 +201,7 @@ class Recaller:
         have = {h.id for h in flat}
         missing = sorted({r for h in flat if (r := h.metadata.get("superseded_by")) and r not in have})
         fetched = (yield [call(self.backend.run, self.backend.arun, Get(r)) for r in missing]) if missing else []
-        # A replacement is recalled only from this turn's own scope: a link (set by the judge, or by anyone
-        # who can write metadata) must never pull in another session's, agent's or user's memory.
-        in_scope = [h for h in fetched if h is not None
-                    and all(str(h.metadata.get(k)) == str(v) for k, v in filters.items())]
-        flat = link_replacements(flat, in_scope)
+        flat = link_replacements(flat, hits_in_scope(fetched, filters))
         trace["latency_ms"]["search"] = _ms(t0)
         window = [normalise(message_text(m)) for m in recent] + [normalise(text)]
         result.memories = self.select(flat, window)

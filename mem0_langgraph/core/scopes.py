@@ -204,3 +204,13 @@ def validate_id(raw: Any, level: str = "user", key: str = "user_id", available: 
                          f"{value[:40]!r} (U+{ord(bad):04X})", level=level, key=key, available=available)
     return value
 
+
+def hits_in_scope(hits: Sequence[Any], filters: Mapping[str, Any]) -> list[Any]:
+    """The fetched memories that exist and whose scope ids (in their metadata) match ``filters`` exactly.
+
+    A memory fetched by id (a replacement, an index match, a linked memory) is recalled only from the
+    turn's own scope: an id in metadata, set by the judge or by anyone who can write metadata, must
+    never pull in another session's, agent's or user's memory.
+    """
+    return [h for h in hits
+            if h is not None and all(str(h.metadata.get(k)) == str(v) for k, v in filters.items())]
