@@ -37,12 +37,12 @@ def test_updates_on_a_hand_made_file_and_a_reused_store(tmp_path: Path) -> None:
     with gzip.open(path, "wt", encoding="utf-8") as f:
         json.dump([_item(qid)], f)
     store = tmp_path / "store"
-    first = run_updates_eval(path, progress=False, store_dir=store, overlaps=(0.2,))
-    after = first["sides"]["train"]["after overlap=0.2"]
+    first = run_updates_eval(path, progress=False, store_dir=store)
+    after = first["sides"]["train"]["after (default) @ top_k 5, 400 tokens (default)"]
     assert first["questions"] == 1 and after["ok"] == 1.0 and after["latest_superseded"] == 0.0
     assert first["memories_per_100_turns"]["after"] < first["memories_per_100_turns"]["before"]
-    again = run_updates_eval(path, progress=False, store_dir=store, overlaps=(0.2,))
+    again = run_updates_eval(path, progress=False, store_dir=store)
     assert again["memories_per_100_turns"] == first["memories_per_100_turns"]  # nothing stored twice
     assert again["rows"] == first["rows"]
-    assert run_updates_eval(path, progress=False, split="holdout", overlaps=(0.2,))["questions"] == 0
-    assert "| after overlap=0.2 | 1.000 | n/a |" in to_markdown(first)
+    assert run_updates_eval(path, progress=False, split="holdout")["questions"] == 0
+    assert "| after (default) @ top_k 5, 400 tokens (default) | 1.000 | n/a |" in to_markdown(first)

@@ -48,6 +48,7 @@ CASES: dict[str, tuple[Any, Callable[[Any, Any], Any]]] = {
     "index_k": (3, lambda r, s: r.index_k),
     "link_k": (0, lambda r, s: r.link_k),
     "temporal": (False, lambda r, s: r.temporal),
+    "role_lift": (0.5, lambda r, s: r.role_lift),
     "write_gate": (WRITE_GATE, lambda r, s: s.gate),
     # off: writes go straight to the backend (through the entity index's wrapper only)
     "supersede": (None, lambda r, s: s.write_backend.inner is s.backend),

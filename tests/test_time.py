@@ -101,3 +101,35 @@ def test_a_statement_for_this_week_is_not_recalled_after_it(backend, user_id) ->
     hits = backend.search("Where am I this week?", filters={"user_id": user_id}, limit=10)
     assert [h.text for h in hits] == ["I'm in Lisbon this week, at the Web Summit."]  # last month's has expired
     assert len(backend.memory.get_all(filters={"user_id": user_id}, show_expired=True)["results"]) == 2
+
+
+def test_only_the_part_a_question_asks_about_makes_two_long_messages_one_subject() -> None:
+    """Long messages share many words without stating the same thing; with the question, only the sentence
+    each one says about it counts (LongMemEval knowledge-update at top_k 5: 0.833 -> 0.917, train side)."""
+    from mem0_langgraph.core.ranking import time_rank
+
+    question = "What is my current record in the volleyball league?"
+    old = MemoryHit("old", "I'm signing up for a triathlon in the fall and want a training plan for my fitness "
+                    "level. By the way, we've been doing well in the volleyball league, we're 3-2 so far!", 0.66,
+                    "2023-06-16T12:33:00+00:00")
+    other = MemoryHit("other", "I'm also thinking of starting a recreational basketball league at my office for "
+                      "my fitness and training, any tips for the fall?", 0.62, "2023-06-30T14:20:00+00:00")
+    new = MemoryHit("new", "Any tips on how to train for a triathlon this fall? I'm feeling confident lately: our "
+                    "volleyball team is doing well with a 5-2 record.", 0.55, "2023-06-30T14:25:00+00:00")
+    ranked = time_rank([old, other, new], recency_overlap=0.2, recency_band=0.3, superseded_penalty=0.1,
+                       question=question)
+    assert [h.id for h in ranked] == ["new", "old", "other"]
+    whole = [h.id for h in time_rank([old, other, new], recency_overlap=0.2, recency_band=0.3, superseded_penalty=0.1)]
+    assert whole.index("other") < whole.index("old")  # on whole messages, chat about another league jumps the fact
+
+
+def test_of_three_statements_of_one_thing_the_newest_comes_first_then_the_next() -> None:
+    from mem0_langgraph.core.ranking import time_rank
+
+    first = MemoryHit("first", "I wake up at 8:30 on Saturdays.", 0.70, "2023-05-01T00:00:00+00:00")
+    second = MemoryHit("second", "These days I wake up at 8:00 on Saturdays.", 0.66, "2023-05-10T00:00:00+00:00")
+    third = MemoryHit("third", "Now I wake up at 7:30 on Saturdays.", 0.64, "2023-05-20T00:00:00+00:00")
+    ranked = time_rank([first, second, third], recency_overlap=0.2, recency_band=0.3, superseded_penalty=0.1,
+                       question="What time do I wake up on Saturdays?")
+    assert [h.id for h in ranked] == ["third", "second", "first"]
+    assert ranked[0].score > ranked[1].score > ranked[2].score

@@ -42,6 +42,7 @@ from mem0_langgraph.core.expand import index_steps, link_steps
 from mem0_langgraph.core.options import RecallerOptions, resolve_options
 from mem0_langgraph.core.ranking import link_replacements, time_rank
 from mem0_langgraph.core.rerank import DEFAULT_RERANKER, Reranker
+from mem0_langgraph.core.roles import asked_role, role_lift
 from mem0_langgraph.core.scopes import ScopeConfig, hits_in_scope
 from mem0_langgraph.core.state import RECALL_KEY, TRACE_KEY, RecalledMemory, TurnTrace
 from mem0_langgraph.core.temporal import parse_time_query, time_lift
@@ -125,6 +126,9 @@ class Recaller:
         if o["link_k"] < 0:
             raise ValueError(f"link_k must be >= 0, got {o['link_k']}")
         self.link_k: int = o["link_k"]
+        if not 0.0 <= o["role_lift"] <= 1.0:
+            raise ValueError(f"role_lift must be in [0, 1], got {o['role_lift']}")
+        self.role_lift: float = o["role_lift"]
         self._index: _entities.EntityIndex | None = None
 
     def recall(self, messages: Sequence[BaseMessage], config: RunnableConfig | None = None,
@@ -190,11 +194,14 @@ class Recaller:
             per_query = yield from index_steps(self, queries, filters, per_query)
         if self.reranker is not None:
             per_query = [self.reranker.rerank(q, hits) for q, hits in zip(queries, per_query)]
+        if self.role_lift:
+            role = asked_role(text)
+            per_query = [role_lift(hits, role, self.role_lift) for hits in per_query]
         if self.temporal and (asked := parse_time_query(text, said_at_of(messages[idx]) or now_utc())):  # type: ignore[index]
             per_query = [time_lift(hits, asked) for hits in per_query]
         if self.link_k and not probing:
             per_query = yield from link_steps(self, text, filters, per_query)
-        per_query = [self.rank_by_time(hits) for hits in per_query]
+        per_query = [self.rank_by_time(hits, text) for hits in per_query]
         flat = [h for hits in per_query for h in hits if h.score >= self.min_score]
         # A superseded memory never reaches the model without what replaced it: fetch the replacements
         # the search missed (one get each, only when a superseded memory is recalled).
@@ -245,10 +252,11 @@ class Recaller:
         return MemoryBackendError(f"memory search took longer than recall_timeout_s={self.recall_timeout_s}s; "
                                   "answering without it", operation="search")
 
-    def rank_by_time(self, hits: Sequence[MemoryHit]) -> list[MemoryHit]:
-        """One query's hits re-scored by time, with this recaller's options (see `time_rank`)."""
+    def rank_by_time(self, hits: Sequence[MemoryHit], question: str | None = None) -> list[MemoryHit]:
+        """One query's hits re-scored by time, with this recaller's options (see `time_rank`); ``question``
+        decides which part of a long memory is its subject."""
         return time_rank(hits, recency_overlap=self.recency_overlap, recency_band=self.recency_band,
-                         superseded_penalty=self.superseded_penalty)
+                         superseded_penalty=self.superseded_penalty, question=question)
 
     def select(self, hits: Sequence[MemoryHit], window: Sequence[str]) -> list[RecalledMemory]:
         """Threshold, dedupe, drop what the recent window already says, cap by count and tokens."""

@@ -3,12 +3,12 @@
 For each ``knowledge-update`` question (abstentions left out) the haystack is stored twice through
 `import_messages`, every turn with its real session date: once as before the write
 gate (`StoreAll`, no supersession) and once with the defaults (`RuleWriteGate`, `RuleJudge`). The
-question is then recalled (``AlwaysRecall``, ``top_k`` 10, ``max_tokens`` 1,000, the retrieval
-benchmark's budget), and a question counts as a success when the evidence turn of the latest
-evidence session is among the recalled memories, is not marked superseded, and comes before every
-recalled evidence turn of an older session. The baseline recalls as before (no recency, no
-penalty); the new store is recalled at several ``recency_overlap`` values (tuned on the ``train``
-side only; both sides reported).
+question is then recalled (``AlwaysRecall``) at two budgets: ``top_k`` 10 and 1,000 tokens (the retrieval
+benchmark's) and the product's default (``top_k`` 5, 400 tokens). A question counts as a success when
+the evidence turn of the latest evidence session is among the recalled memories, is not marked
+superseded, and comes before every recalled evidence turn of an older session. Recalled as `VARIANTS`
+says: ``before`` as 0.1 did (no time order, no role lift, no penalty), ``after`` without time order,
+and ``after`` with the defaults (tuned on the ``train`` side only; both sides reported).
 
 Run: ``mem0-langgraph eval updates [--split train|holdout|all] [--limit N] [--out f.json]``. A full run
 stores 35 haystacks twice (about an hour on two cores); ``--split`` runs one side, so the two sides
@@ -30,9 +30,15 @@ from mem0_langgraph.eval._report import report
 from mem0_langgraph.eval.longmemeval import Question, load_longmemeval, split_of
 from mem0_langgraph.eval.paths import LONGMEMEVAL_FILE, add_data_dir_argument, existing_data_file
 
-OVERLAPS = (None, 0.1, 0.2, 0.3)
-"""``recency_overlap`` values measured on the new store (None: off)."""
-_TOP_K, _MAX_TOKENS, _SEARCH_K, _ALL = 10, 1000, 100, 100_000
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "before": ("before", {"recency_overlap": None, "superseded_penalty": 0.0, "role_lift": 0.0}),
+    "after, no time order": ("after", {"recency_overlap": None}),
+    "after (default)": ("after", {}),
+}
+"""Name -> (store, recaller options over the defaults) of each compared recall."""
+BUDGETS: dict[str, tuple[int, int]] = {"top_k 10, 1,000 tokens": (10, 1000), "top_k 5, 400 tokens (default)": (5, 400)}
+"""Name -> (``top_k``, ``max_tokens``) of each measured budget."""
+_SEARCH_K, _ALL = 100, 100_000
 
 
 def _messages(q: Question) -> list[dict[str, Any]]:
@@ -65,7 +71,8 @@ def _sortable(date: str) -> str:
 
 
 def run_updates_eval(path: str | Path, *, limit: int | None = None, progress: bool = True,
-                     overlaps: Sequence[float | None] = OVERLAPS, split: str = "all",
+                     variants: dict[str, tuple[str, dict[str, Any]]] | None = None,
+                     budgets: dict[str, tuple[int, int]] | None = None, split: str = "all",
                      store_dir: str | Path | None = None) -> dict[str, Any]:
     """Store each knowledge-update haystack before / after, recall the question, and aggregate per side
     (``split``: only the questions of that side of the split, ``"all"``: both)."""
@@ -87,10 +94,11 @@ def run_updates_eval(path: str | Path, *, limit: int | None = None, progress: bo
     data_dir = str(store_dir) if store_dir else tempfile.mkdtemp(prefix="mem0-langgraph-updates-")
     backend = Mem0Backend(create_memory(data_dir=data_dir, collection="updates"))
     cache = SearchCache(backend, _SEARCH_K)
-    common = {"gate": AlwaysRecall(), "top_k": _TOP_K, "max_tokens": _MAX_TOKENS, "search_k": _SEARCH_K,
-              "recent_window": 0, "on_error": "raise", "recall_timeout_s": None}
-    recallers = {"before": Recaller(cache, recency_overlap=None, superseded_penalty=0.0, **common)}
-    recallers.update({f"after overlap={w}": Recaller(cache, recency_overlap=w, **common) for w in overlaps})
+    common = {"gate": AlwaysRecall(), "search_k": _SEARCH_K, "recent_window": 0, "on_error": "raise",
+              "recall_timeout_s": None}
+    recallers = {f"{name} @ {budget}": (store, Recaller(cache, **common, **options, top_k=k, max_tokens=tokens))
+                 for budget, (k, tokens) in (budgets or BUDGETS).items()
+                 for name, (store, options) in (variants or VARIANTS).items()}
     rows: list[dict[str, Any]] = []
     stored = {"before": 0, "after": 0}
     turns = 0
@@ -107,8 +115,8 @@ def run_updates_eval(path: str | Path, *, limit: int | None = None, progress: bo
             import_messages(_messages(q), memory=backend, user_id=users[name], **options)
             stored[name] += len(backend.get_all(filters={"user_id": users[name]}, limit=_ALL))
         row: dict[str, Any] = {"question_id": q.question_id, "side": split_of(q.question_id)}
-        for name, recaller in recallers.items():
-            user = f"{q.question_id}/{'before' if name == 'before' else 'after'}"
+        for name, (store, recaller) in recallers.items():
+            user = f"{q.question_id}/{store}"
             memories = recaller.recall([HumanMessage(q.question)], {"configurable": {"user_id": user}}).memories
             row[name] = _score(q, memories, keys)
         rows.append(row)
