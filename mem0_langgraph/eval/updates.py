@@ -46,6 +46,7 @@ def _messages(q: Question) -> list[dict[str, Any]]:
 
 
 def _score(q: Question, memories: Sequence[dict[str, Any]], keys: dict[str, list[Hashable]]) -> dict[str, Any]:
+    """``keys``: memory id -> the turns whose text it stores (by id: recall clips long memories)."""
     dates = {s.session_id: s.date for s in q.sessions}
     evidence = [(s.session_id, i) for s in q.sessions for i, t in enumerate(s.turns) if t.has_answer]
     latest_session = max((sid for sid, _ in evidence), key=lambda sid: _sortable(dates[sid]))
@@ -53,7 +54,7 @@ def _score(q: Question, memories: Sequence[dict[str, Any]], keys: dict[str, list
     older = {e for e in evidence if e[0] != latest_session}
     pos_latest, pos_older, superseded = None, None, False
     for pos, m in enumerate(memories):
-        found = set(keys.get(m["memory"], ()))
+        found = set(keys.get(m["id"], ()))
         if found & latest and pos_latest is None:
             pos_latest, superseded = pos, bool(m.get("superseded_by"))
         if found & older and pos_older is None:
@@ -104,6 +105,7 @@ def run_updates_eval(path: str | Path, *, limit: int | None = None, progress: bo
     turns = 0
     for q in bar(questions, "questions", len(questions), progress, "q"):
         keys: dict[str, list[Hashable]] = defaultdict(list)
+        by_id: dict[str, list[Hashable]] = {}
         for s in q.sessions:
             for i, t in enumerate(s.turns):
                 keys[clip(t.content.strip(), 8000)].append((s.session_id, i))
@@ -113,12 +115,14 @@ def run_updates_eval(path: str | Path, *, limit: int | None = None, progress: bo
             pre_embed(list(keys) + [q.question])  # a new store (a reused one skips what it already has)
         for name, options in (("before", {"write_gate": StoreAll(), "supersede": None}), ("after", {})):
             import_messages(_messages(q), memory=backend, user_id=users[name], **options)
-            stored[name] += len(backend.get_all(filters={"user_id": users[name]}, limit=_ALL))
+            held = backend.get_all(filters={"user_id": users[name]}, limit=_ALL)
+            stored[name] += len(held)
+            by_id.update((h.id, keys[h.text]) for h in held if h.text in keys)
         row: dict[str, Any] = {"question_id": q.question_id, "side": split_of(q.question_id)}
         for name, (store, recaller) in recallers.items():
             user = f"{q.question_id}/{store}"
             memories = recaller.recall([HumanMessage(q.question)], {"configurable": {"user_id": user}}).memories
-            row[name] = _score(q, memories, keys)
+            row[name] = _score(q, memories, by_id)
         rows.append(row)
     result: dict[str, Any] = {"questions": len(rows), "turns": turns,
                               "memories_per_100_turns": {k: 100 * v / max(1, turns) for k, v in stored.items()},
