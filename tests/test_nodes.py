@@ -79,6 +79,19 @@ def test_one_long_memory_cannot_take_the_whole_budget(backend, user_id) -> None:
     assert all(len(t) <= 380 * 4 // 3 for t in texts)
 
 
+def test_a_long_memory_reaches_the_model_as_the_part_the_question_is_about(backend, user_id) -> None:
+    # Cutting a long chat turn to its head dropped the fact in its last sentence from what the model saw.
+    turn = ("I'm signing up for a triathlon this fall and I need a training plan: " + "swim drills, bike intervals "
+            "and long runs on the weekend, with a rest day after each hard session. " * 12
+            + "By the way, our volleyball team, the Net Ninjas, is doing well with a 5-2 record.")
+    remember(backend, user_id, turn)
+    msg = {"messages": [HumanMessage("What is my record in the volleyball league?")]}
+    [memory] = RecallNode(memory=backend, gate=AlwaysRecall(), max_tokens=150).invoke(msg, cfg(user_id))[
+        "recalled_memories"]
+    assert memory["memory"].startswith("…") and memory["memory"].endswith("with a 5-2 record.")
+    assert len(memory["memory"]) <= 150 * 4 // 3
+
+
 def test_scopes_isolate_users(backend, user_id) -> None:
     remember(backend, "someone-else-" + user_id, "I am afraid of spiders.")
     node = RecallNode(memory=backend, gate=AlwaysRecall(), min_score=0.0)

@@ -22,10 +22,10 @@ import re
 from collections.abc import Sequence
 
 from mem0_langgraph.backends.base import MemoryHit
+from mem0_langgraph.core.excerpt import SENTENCE
 from mem0_langgraph.core.rerank import keyword_terms
 from mem0_langgraph.core.supersede import _SPEAKER, _VOCATIVE, STATUS_KEY, SUPERSEDED
 from mem0_langgraph.core.timeinfo import when_of
-
 
 _MIN_SHARED = 3
 """Content words two memories must share to be on the same subject with ``recency_overlap``: two short
@@ -42,7 +42,6 @@ _FOCUS_SHARED = 2
 LongMemEval knowledge-update, train side, at the product's top_k 5 and 400 tokens: 0.833 with the
 whole-message rule, 0.917 with 2, 0.875 with 3; LoCoMo dev: see the README."""
 _FOCUS_CHARS = 1500  # what Recaller would inject of a memory
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _STOP = frozenset("the a an and or of to in on for with is are was were be been it this that you your i me my we our "
                   "as at by from so if but not no do does did have has had can could would should will just about "
                   "i'm i've i'd what which who how when where there their they some any very much more also "
@@ -116,7 +115,7 @@ def focus_words(text: str, asked: frozenset[str]) -> set[str]:
         ['team', 'volleyball']
     """
     best, words = -1, set()
-    for sentence in _SENTENCE.split(text[:_FOCUS_CHARS]):
+    for sentence in SENTENCE.split(text[:_FOCUS_CHARS]):
         shared = len(asked.intersection(keyword_terms(sentence)))
         if shared > best:
             best, words = shared, _content(sentence)

@@ -31,13 +31,13 @@ from mem0_langgraph.core._node import StateNode, aemit_trace, emit_trace
 from mem0_langgraph.core._steps import Steps, call, run_async, run_sync
 from mem0_langgraph.core._text import (
     CHARS_PER_TOKEN,
-    clip,
     contained_in,
     estimate_tokens,
     last_of_type,
     message_text,
     normalise,
 )
+from mem0_langgraph.core.excerpt import excerpt
 from mem0_langgraph.core.expand import index_steps, link_steps
 from mem0_langgraph.core.options import RecallerOptions, resolve_options
 from mem0_langgraph.core.ranking import link_replacements, time_rank
@@ -211,7 +211,7 @@ class Recaller:
         flat = link_replacements(flat, hits_in_scope(fetched, filters))
         trace["latency_ms"]["search"] = _ms(t0)
         window = [normalise(message_text(m)) for m in recent] + [normalise(text)]
-        result.memories = self.select(flat, window)
+        result.memories = self.select(flat, window, text)
         if probing:
             trace.update(queries=queries, recall=bool(result.memories),
                          reason=f"{decision.reason}; probe: {len(result.memories)} memories at score >= "
@@ -258,8 +258,9 @@ class Recaller:
         return time_rank(hits, recency_overlap=self.recency_overlap, recency_band=self.recency_band,
                          superseded_penalty=self.superseded_penalty, question=question)
 
-    def select(self, hits: Sequence[MemoryHit], window: Sequence[str]) -> list[RecalledMemory]:
-        """Threshold, dedupe, drop what the recent window already says, cap by count and tokens."""
+    def select(self, hits: Sequence[MemoryHit], window: Sequence[str], question: str = "") -> list[RecalledMemory]:
+        """Threshold, dedupe, drop what the recent window already says, cap by count and tokens; a memory
+        longer than its share of the budget is cut to the part ``question`` is about (see `excerpt`)."""
         best: dict[str, MemoryHit] = {}
         for h in hits:
             if h.score >= self.min_score and (h.id not in best or h.score > best[h.id].score):
@@ -272,7 +273,7 @@ class Recaller:
             key = normalise(h.text)
             if not key or key in seen_texts or contained_in(h.text, window):
                 continue
-            text = clip(h.text, max_chars)
+            text = excerpt(h.text, max_chars, question)
             cost = estimate_tokens(text)
             if cost > budget:
                 continue

@@ -195,8 +195,8 @@ def diagnose(recaller: Any, messages: Sequence[Any], config: Mapping[str, Any], 
         taps["search"] = out
         return out
 
-    def select(hits: Sequence[Any], window: Sequence[str]) -> list[Any]:
-        chosen = recaller.select(hits, window)
+    def select(hits: Sequence[Any], window: Sequence[str], question: str = "") -> list[Any]:
+        chosen = recaller.select(hits, window, question)
         taps["select_in"], taps["select_out"] = list(hits), chosen
         return chosen
 
