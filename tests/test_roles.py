@@ -19,6 +19,10 @@ from mem0_langgraph.gates.write import StoreAll
     ("What was the third hotel you suggested for Lisbon?", "assistant"),
     ("In our previous chat about binaural beats, how many subjects were in the study?", "assistant"),
     ("Did you say the museum opens at nine?", "assistant"),
+    ("Can you remind me what I told you about my dog's name?", "user"),  # the user's own words
+    ("Do you remember where I parked?", "user"),
+    ("Did you know I got promoted?", "user"),
+    ("Can you suggest a workout given my knee injury?", "user"),
     ("When did Caroline go to the support group?", None),
 ])
 def test_asked_role(question: str, role: str | None) -> None:
@@ -51,8 +55,14 @@ def test_a_question_about_the_user_gets_what_the_user_said(backend, stored) -> N
     assert _recalled(backend, stored, question) == [SNEAKERS]  # the default lifts what the user said
 
 
-def test_a_question_about_the_assistant_gets_its_reply(backend, stored) -> None:
-    assert _recalled(backend, stored, "What did you suggest for storing my old sneakers?") == [ADVICE]
+def test_a_question_about_the_assistant_lifts_its_reply(backend, stored) -> None:
+    def scores(**options) -> dict[str, float]:
+        node = RecallNode(memory=backend, gate=AlwaysRecall(), top_k=2, **options)
+        out = node.invoke({"messages": [HumanMessage("What did you suggest for my old sneakers under my bed?")]}, stored)
+        return {m["memory"]: m["score"] for m in out["recalled_memories"]}
+
+    off, on = scores(role_lift=0.0), scores()
+    assert on[ADVICE] > off[ADVICE] and on[SNEAKERS] == off[SNEAKERS]
 
 
 def test_role_lift_out_of_range_is_refused(backend) -> None:

@@ -133,3 +133,21 @@ def test_of_three_statements_of_one_thing_the_newest_comes_first_then_the_next()
                        question="What time do I wake up on Saturdays?")
     assert [h.id for h in ranked] == ["third", "second", "first"]
     assert ranked[0].score > ranked[1].score > ranked[2].score
+
+
+def test_a_moved_memory_never_scores_above_the_unrelated_one_above_it() -> None:
+    from mem0_langgraph.core.ranking import time_rank
+
+    x = MemoryHit("x", "I play chess on Sundays.", 0.70, "2023-01-01T00:00:00+00:00")
+    y = MemoryHit("y", "I wake up at 8:30 on Saturdays.", 0.70, "2023-01-01T00:00:00+00:00")
+    z = MemoryHit("z", "Now I wake up at 7:30 on Saturdays.", 0.60, "2023-02-01T00:00:00+00:00")
+    top = MemoryHit("top", "I wake up at 9 on Saturdays.", 1.0, "2022-12-01T00:00:00+00:00")
+    later = MemoryHit("later", "These days I wake up at 7 on Saturdays.", 0.95, "2023-03-01T00:00:00+00:00")
+    for hits in ([x, y, z], [top, later, x]):
+        ranked = time_rank(hits, recency_overlap=0.2, recency_band=0.3, superseded_penalty=0.1,
+                           question="What time do I wake up on Saturdays?")
+        scores = [h.score for h in ranked]
+        assert scores == sorted(scores, reverse=True) and max(scores) <= 1.0
+    ranked = time_rank([x, y, z], recency_overlap=0.2, recency_band=0.3, superseded_penalty=0.1,
+                       question="What time do I wake up on Saturdays?")
+    assert [h.id for h in ranked] == ["x", "z", "y"]

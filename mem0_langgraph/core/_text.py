@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
 
 _WS = re.compile(r"\s+")
+SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+"""Where a memory's text splits into sentences (`excerpt`, and the subject sentence in `time_rank`)."""
 _PUNCT = re.compile(r"[^\w\s']+", re.UNICODE)
 
 # Words that make up trivial turns: greetings, thanks, acknowledgements and
@@ -154,3 +156,21 @@ def last_of_type(messages: Sequence[Any], type_: str, *, with_text: bool = True)
         if getattr(m, "type", None) == type_ and (not with_text or message_text(m)):
             return i
     return None
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each sentence of ``text`` (split at `SENTENCE`), without the whitespace between.
+
+    Example:
+        >>> text = "I moved. Now in Porto! Bye"
+        >>> [text[a:b] for a, b in sentence_spans(text)]
+        ['I moved.', 'Now in Porto!', 'Bye']
+    """
+    spans, start = [], 0
+    for m in SENTENCE.finditer(text):
+        if text[start:m.start()].strip():
+            spans.append((start, m.start()))
+        start = m.end()
+    if text[start:].strip():
+        spans.append((start, len(text.rstrip())))
+    return spans

@@ -9,13 +9,11 @@ up to the limit, and marks each cut with an ellipsis. Pure Python; no model call
 
 from __future__ import annotations
 
-import re
+from functools import lru_cache
 
-from mem0_langgraph.core._text import clip
+from mem0_langgraph.core._text import clip, sentence_spans
 from mem0_langgraph.core.rerank import keyword_terms
 
-SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-"""Where a memory's text splits into sentences (also used to find a memory's subject, see `time_rank`)."""
 _CUT = "…"
 
 
@@ -36,8 +34,10 @@ def excerpt(text: str, max_chars: int, question: str) -> str:
     """
     if len(text) <= max_chars:
         return text
-    asked = frozenset(keyword_terms(question))
-    spans = _sentences(text) if asked else []
+    if max_chars < 2:
+        return text[:max(0, max_chars)]
+    asked = question_terms(question)
+    spans = sentence_spans(text) if asked else []
     shared = [len(asked.intersection(keyword_terms(text[a:b]))) for a, b in spans]
     if not shared or max(shared) == 0:
         return clip(text, max_chars)
@@ -56,16 +56,10 @@ def excerpt(text: str, max_chars: int, question: str) -> str:
     return _marked(text, spans[first][0], spans[last][1], max_chars)
 
 
-def _sentences(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of each sentence of ``text``, without the whitespace between them."""
-    spans, start = [], 0
-    for m in SENTENCE.finditer(text):
-        if text[start:m.start()].strip():
-            spans.append((start, m.start()))
-        start = m.end()
-    if text[start:].strip():
-        spans.append((start, len(text.rstrip())))
-    return spans
+@lru_cache(maxsize=64)
+def question_terms(question: str) -> frozenset[str]:
+    """The question's content words (stems, see `keyword_terms`), computed once per question."""
+    return frozenset(keyword_terms(question))
 
 
 def _marked(text: str, start: int, end: int, max_chars: int) -> str:

@@ -22,7 +22,8 @@ import re
 from collections.abc import Sequence
 
 from mem0_langgraph.backends.base import MemoryHit
-from mem0_langgraph.core.excerpt import SENTENCE
+from mem0_langgraph.core._text import sentence_spans
+from mem0_langgraph.core.excerpt import question_terms
 from mem0_langgraph.core.rerank import keyword_terms
 from mem0_langgraph.core.supersede import _SPEAKER, _VOCATIVE, STATUS_KEY, SUPERSEDED
 from mem0_langgraph.core.timeinfo import when_of
@@ -41,7 +42,6 @@ _FOCUS_SHARED = 2
 """Content words the question's sentences of two memories must share to be one subject (see `focus_words`).
 LongMemEval knowledge-update, train side, at the product's top_k 5 and 400 tokens: 0.833 with the
 whole-message rule, 0.917 with 2, 0.875 with 3; LoCoMo dev: see the README."""
-_FOCUS_CHARS = 1500  # what Recaller would inject of a memory
 _STOP = frozenset("the a an and or of to in on for with is are was were be been it this that you your i me my we our "
                   "as at by from so if but not no do does did have has had can could would should will just about "
                   "i'm i've i'd what which who how when where there their they some any very much more also "
@@ -78,7 +78,7 @@ def time_rank(hits: Sequence[MemoryHit], *, recency_overlap: float | None, recen
         return out
     head = out[:_PAIR_WINDOW]
     times = [when_of({**h.metadata, "created_at": h.created_at}) for h in head]
-    asked = frozenset(keyword_terms(question)) if question else None
+    asked = question_terms(question) if question else None
     words = [focus_words(h.text, asked) if asked else _content(h.text) for h in head]
 
     def replaces(i: int, j: int) -> bool:  # is j a newer statement of what i says? (scores as ranked by search)
@@ -99,23 +99,34 @@ def time_rank(hits: Sequence[MemoryHit], *, recency_overlap: float | None, recen
             order.insert(at, j)
             moved.add(j)
     ranked: list[MemoryHit] = []
-    for j in reversed(order):  # bottom up: a moved memory scores just above the one below it
+    for j in reversed(order):  # bottom up: a moved memory scores just above the one below it ...
         below = ranked[-1].score if ranked else head[j].score
         ranked.append(dataclasses.replace(head[j], score=below + 1e-4) if j in moved else head[j])
-    return [*reversed(ranked), *out[_PAIR_WINDOW:]]
+    ranked.reverse()
+    ceiling = max(1.0, head[0].score)  # scores stay in the backend's [0, 1] units
+    for k, h in enumerate(ranked):  # ... and never above the one above it (callers sort by score)
+        if h.score > ceiling:
+            ranked[k] = dataclasses.replace(h, score=ceiling)
+        ceiling = ranked[k].score
+    return [*ranked, *out[len(head):]]
 
 
 def focus_words(text: str, asked: frozenset[str]) -> set[str]:
     """The content words of the sentence of ``text`` that shares the most of the question's words ``asked``
-    (stems, see `keyword_terms`); the first sentence on a tie.
+    (stems, see `keyword_terms`; the first such sentence on a tie); none when no sentence shares any
+    (then the memory is on no subject of the question's).
 
     Example:
-        >>> sorted(focus_words("I love Lisbon. Our volleyball team is 5-2 now!", frozenset(keyword_terms(
-        ...     "What is my record in the volleyball league?"))))
+        >>> from mem0_langgraph.core.excerpt import question_terms
+        >>> sorted(focus_words("I love Lisbon. Our volleyball team is 5-2 now!",
+        ...                    question_terms("What is my record in the volleyball league?")))
         ['team', 'volleyball']
+        >>> focus_words("I took my dog hiking.", question_terms("What vegetables am I growing?"))
+        set()
     """
-    best, words = -1, set()
-    for sentence in SENTENCE.split(text[:_FOCUS_CHARS]):
+    best, words = 0, set()
+    for start, end in sentence_spans(text):
+        sentence = text[start:end]
         shared = len(asked.intersection(keyword_terms(sentence)))
         if shared > best:
             best, words = shared, _content(sentence)

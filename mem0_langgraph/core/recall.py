@@ -52,7 +52,7 @@ from mem0_langgraph.errors import (
     check_on_error,
     handle_memory_error,
 )
-from mem0_langgraph.gates.base import RecallGate, default_queries, topic_queries
+from mem0_langgraph.gates.base import MAX_QUERY_CHARS, RecallGate, default_queries, topic_queries
 
 logger = logging.getLogger("mem0_langgraph")
 
@@ -194,14 +194,15 @@ class Recaller:
             per_query = yield from index_steps(self, queries, filters, per_query)
         if self.reranker is not None:
             per_query = [self.reranker.rerank(q, hits) for q, hits in zip(queries, per_query)]
+        question = text[:MAX_QUERY_CHARS]  # what role, subject and excerpt read of a 100,000-character message
         if self.role_lift:
-            role = asked_role(text)
+            role = asked_role(question)
             per_query = [role_lift(hits, role, self.role_lift) for hits in per_query]
         if self.temporal and (asked := parse_time_query(text, said_at_of(messages[idx]) or now_utc())):  # type: ignore[index]
             per_query = [time_lift(hits, asked) for hits in per_query]
         if self.link_k and not probing:
             per_query = yield from link_steps(self, text, filters, per_query)
-        per_query = [self.rank_by_time(hits, text) for hits in per_query]
+        per_query = [self.rank_by_time(hits, question) for hits in per_query]
         flat = [h for hits in per_query for h in hits if h.score >= self.min_score]
         # A superseded memory never reaches the model without what replaced it: fetch the replacements
         # the search missed (one get each, only when a superseded memory is recalled).
@@ -211,7 +212,7 @@ class Recaller:
         flat = link_replacements(flat, hits_in_scope(fetched, filters))
         trace["latency_ms"]["search"] = _ms(t0)
         window = [normalise(message_text(m)) for m in recent] + [normalise(text)]
-        result.memories = self.select(flat, window, text)
+        result.memories = self.select(flat, window, question)
         if probing:
             trace.update(queries=queries, recall=bool(result.memories),
                          reason=f"{decision.reason}; probe: {len(result.memories)} memories at score >= "

@@ -21,10 +21,11 @@ from mem0_langgraph.backends.base import MemoryHit
 Role = Literal["user", "assistant"]
 
 _ASKS_ASSISTANT = re.compile(
-    # what the assistant said before: "you recommended", "did you say", "our previous chat about ..."
-    r"\b(?:you|your)\b[^.?!]{0,40}?\b(?:recommended|suggested|said|told|mentioned|gave|given|provided|listed|"
-    r"named|shared|advised|proposed|came up with|wrote|written|made|explained|described|showed)\b|"
-    r"\bdid you\b|\byou (?:remember|remembered|recall)\b|"
+    # what the assistant said before: "you recommended", "did you say", "our previous chat about ..."; not
+    # "what I told you" (the user's words) nor "did you know I ..."
+    r"\b(?:you|your)\b(?:(?!\b(?:I|we|me)\b)[^.?!]){0,40}?\b(?:recommended|suggested|said|told|mentioned|gave|"
+    r"provided|listed|named|shared|advised|proposed|came up with|wrote|explained|described|showed)\b|"
+    r"\bdid you (?:say|tell|recommend|suggest|mention|give|list|name|share|advise|propose|write|explain)\b|"
     r"\b(?:our|the|that) (?:previous|last|earlier|past) (?:conversation|chat|discussion|talk|session)s?\b|"
     r"\bwe (?:talked|discussed|chatted|spoke) about\b", re.IGNORECASE)
 _FIRST_PERSON = re.compile(r"\b(?:I|my|me|mine|myself|I'm|I've|I'd|I'll)\b", re.IGNORECASE)
@@ -52,7 +53,12 @@ def asked_role(text: str) -> Role | None:
 
 def role_of(metadata: Mapping[str, Any]) -> Role:
     """The side a memory was said by: ``"assistant"`` for a stored reply (role or ``advice`` category),
-    else ``"user"``."""
+    else ``"user"`` (also for a memory that names no role).
+
+    Example:
+        >>> role_of({"role": "assistant"}), role_of({"category": "advice"}), role_of({})
+        ('assistant', 'assistant', 'user')
+    """
     return "assistant" if metadata.get("role") == "assistant" or metadata.get("category") == "advice" else "user"
 
 

@@ -38,6 +38,7 @@ from mem0_langgraph.backends.base import (
 )
 from mem0_langgraph.core._steps import Steps, call, model_call, run_async, run_sync
 from mem0_langgraph.core._text import clip
+from mem0_langgraph.core.roles import role_of
 from mem0_langgraph.core.timeinfo import iso, now_utc, when_of
 
 logger = logging.getLogger("mem0_langgraph")
@@ -343,7 +344,7 @@ class SupersedingBackend(ForwardingBackend):
 
 def _is_statement(metadata: Mapping[str, Any]) -> bool:
     # Assistant replies (advice) are kept as what was recommended, never as the user's current facts.
-    return metadata.get("role") != "assistant" and metadata.get("category") != "advice"
+    return role_of(metadata) == "user"
 
 
 DEFAULT_JUDGE = RuleJudge()
