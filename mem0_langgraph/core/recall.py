@@ -3,10 +3,12 @@
 `Recaller` holds the logic once, for every adapter (this node, the agent
 middleware, the LangChain memory class): run the gate on the newest human
 message; when it fires, search the configured scopes, add what the scope's entity
-index matches that dense search missed (``index_k``), rerank, lift by the question's
-dates (``temporal``), follow entity links from the best hits (``link_k``), rank by
-time; drop hits under the score threshold, duplicates and memories already in the
-recent window; cap by count and by a token budget. `RecallNode` writes the result to a state key that is
+index matches that dense search missed (``index_k``), rerank, lift what the side the
+question asks about said (``role_lift``), lift by the question's dates (``temporal``),
+follow entity links from the best hits (``link_k``), rank by time (newer statements of
+the question's subject first); drop hits under the score threshold, duplicates and
+memories already in the recent window; cap by count and by a token budget, a long memory
+cut to the part the question is about. `RecallNode` writes the result to a state key that is
 replaced every turn, never to ``messages``.
 """
 
