@@ -35,6 +35,10 @@ def test_expiry() -> None:
     assert expiry_of("We're at the lake this weekend.", friday) == "2026-11-08"
     assert expiry_of("I'm in Lisbon until Tuesday.", friday) == "2026-11-10"
     assert expiry_of("I moved to Lisbon.", friday) is None
+    # a lasting fact said with the plan keeps the whole memory (it used to vanish with the weekend)
+    assert expiry_of("I'm at the lake this weekend. Any tips for fishing? By the way, I signed up for the "
+                     "rewards program at ShopRite.", friday) is None
+    assert expiry_of("We're at the lake this weekend. Any tips for fishing?", friday) == "2026-11-08"
 
 
 def test_newer_statement_on_the_same_subject_moves_above_the_older_one() -> None:
