@@ -9,10 +9,8 @@ up to the limit, and marks each cut with an ellipsis. Pure Python; no model call
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from mem0_langgraph.core._text import clip, sentence_spans
-from mem0_langgraph.core.rerank import keyword_terms
+from mem0_langgraph.core.rerank import keyword_terms, question_terms
 
 _CUT = "…"
 
@@ -54,12 +52,6 @@ def excerpt(text: str, max_chars: int, question: str) -> str:
         if first > 0 and spans[last][1] - spans[first - 1][0] <= room:
             first, grew = first - 1, True
     return _marked(text, spans[first][0], spans[last][1], max_chars)
-
-
-@lru_cache(maxsize=64)
-def question_terms(question: str) -> frozenset[str]:
-    """The question's content words (stems, see `keyword_terms`), computed once per question."""
-    return frozenset(keyword_terms(question))
 
 
 def _marked(text: str, start: int, end: int, max_chars: int) -> str:

@@ -23,8 +23,7 @@ from collections.abc import Sequence
 
 from mem0_langgraph.backends.base import MemoryHit
 from mem0_langgraph.core._text import sentence_spans
-from mem0_langgraph.core.excerpt import question_terms
-from mem0_langgraph.core.rerank import keyword_terms
+from mem0_langgraph.core.rerank import keyword_terms, question_terms
 from mem0_langgraph.core.supersede import _SPEAKER, _VOCATIVE, STATUS_KEY, SUPERSEDED
 from mem0_langgraph.core.timeinfo import when_of
 
@@ -117,7 +116,7 @@ def focus_words(text: str, asked: frozenset[str]) -> set[str]:
     (then the memory is on no subject of the question's).
 
     Example:
-        >>> from mem0_langgraph.core.excerpt import question_terms
+        >>> from mem0_langgraph.core.rerank import question_terms
         >>> sorted(focus_words("I love Lisbon. Our volleyball team is 5-2 now!",
         ...                    question_terms("What is my record in the volleyball league?")))
         ['team', 'volleyball']

@@ -61,6 +61,17 @@ def keyword_terms(text: str) -> list[str]:
     return [_stem(t) for t in _TOKEN.findall(text.lower()) if t not in _STOPWORDS]
 
 
+@lru_cache(maxsize=64)
+def question_terms(question: str) -> frozenset[str]:
+    """`keyword_terms` of a question as a set, computed once per question (recall reads it per memory).
+
+    Example:
+        >>> sorted(question_terms("What is my record in the volleyball league?"))
+        ['leagu', 'record', 'volleyball']
+    """
+    return frozenset(keyword_terms(question))
+
+
 @lru_cache(maxsize=50_000)
 def _stem(word: str) -> str:
     # Plural, then -ing/-ed, then a final -e: enough to meet "paintings"/"painted"/"paint"
