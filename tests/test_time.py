@@ -155,3 +155,50 @@ def test_a_moved_memory_never_scores_above_the_unrelated_one_above_it() -> None:
     ranked = time_rank([x, y, z], recency_overlap=0.2, recency_band=0.3, superseded_penalty=0.1,
                        question="What time do I wake up on Saturdays?")
     assert [h.id for h in ranked] == ["x", "z", "y"]
+
+
+def test_a_newer_statement_of_change_from_below_the_best_ten_comes_up_above_the_fact_it_updates() -> None:
+    """Dense search ranks a long message by everything it says: the update can sit far below the older fact."""
+    from mem0_langgraph.core.ranking import time_rank
+
+    question = "What type of vehicle model am I currently working on?"
+    old = MemoryHit("old", "Any tips on weathering effects for my current project, a Ford Mustang Shelby model?", 0.62,
+                    "2023-05-20T15:14:00+00:00")
+    chat = [MemoryHit(f"c{i}", f"I'm thinking about a side hustle number {i} for my schedule.", 0.60 - 0.01 * i,
+                      "2023-05-27T00:00:00+00:00") for i in range(10)]
+    new = MemoryHit("new", "I have just wrapped up a model and switched to a Ford F-150 pickup truck. Any advice on "
+                    "decals for curved surfaces?", 0.45, "2023-05-26T04:47:00+00:00")
+    ranked = [h.id for h in time_rank([old, *chat, new], recency_overlap=0.2, recency_band=0.3,
+                                      superseded_penalty=0.1, question=question)]
+    assert ranked[:2] == ["new", "old"] and len(ranked) == 12
+    # no statement of change ("I'm adding decals to my Ford model"): it stays where search put it
+    plain = MemoryHit("new", "I'm adding decals to my Ford F-150 pickup truck model.", 0.45, "2023-05-26T04:47:00+00:00")
+    ranked = [h.id for h in time_rank([old, *chat, plain], recency_overlap=0.2, recency_band=0.3,
+                                      superseded_penalty=0.1, question=question)]
+    assert ranked[-1] == "new"
+    # nor does an assistant reply that says "switched to", or a change about another subject
+    reply = MemoryHit("new", "Since you just switched to a Ford F-150 pickup model, try decals.", 0.45,
+                      "2023-05-26T04:47:00+00:00", metadata={"role": "assistant"})
+    other = MemoryHit("new", "I just switched to a standing desk at work, my back model posture is better.", 0.45,
+                      "2023-05-26T04:47:00+00:00")
+    for h in (reply, other):
+        ranked = [x.id for x in time_rank([old, *chat, h], recency_overlap=0.2, recency_band=0.3,
+                                          superseded_penalty=0.1, question=question)]
+        assert ranked[-1] == "new"
+
+
+def test_a_new_value_for_the_same_slot_is_the_same_subject() -> None:
+    """"level 150" after "level 100": the sentences share one content word, the slot says they are one subject."""
+    from mem0_langgraph.core.ranking import time_rank
+
+    question = "What is my goal for my Apex Legends level?"
+    old = MemoryHit("old", "Can you recommend a mouse for FPS games like Apex Legends? I'm determined to reach "
+                    "level 100 before the end of the year.", 0.64, "2023-06-16T04:38:00+00:00")
+    new = MemoryHit("new", "We'll just play for fun this weekend. But I'm still aiming to hit level 150 eventually.",
+                    0.59, "2023-09-30T12:45:00+00:00")
+    same = MemoryHit("new", "We'll just play for fun this weekend. I still want to hit level 100 eventually.", 0.59,
+                     "2023-09-30T12:45:00+00:00")
+    assert [h.id for h in time_rank([old, new], recency_overlap=0.2, recency_band=0.3, superseded_penalty=0.1,
+                                    question=question)] == ["new", "old"]
+    assert [h.id for h in time_rank([old, same], recency_overlap=0.2, recency_band=0.3, superseded_penalty=0.1,
+                                    question=question)] == ["old", "new"]  # the same value: nothing changed
