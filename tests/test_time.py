@@ -202,3 +202,36 @@ def test_a_new_value_for_the_same_slot_is_the_same_subject() -> None:
                                     question=question)] == ["new", "old"]
     assert [h.id for h in time_rank([old, same], recency_overlap=0.2, recency_band=0.3, superseded_penalty=0.1,
                                     question=question)] == ["old", "new"]  # the same value: nothing changed
+
+
+def test_a_pull_never_lifts_a_superseded_or_outdated_statement_and_keeps_every_hit_once() -> None:
+    from mem0_langgraph.core.ranking import time_rank
+
+    question = "What model am I working on?"
+    old = MemoryHit("old", "My current project is a Ford Mustang model.", 0.62, "2023-05-20T00:00:00+00:00")
+    chat = [MemoryHit(f"c{i}", f"Some other chat number {i}.", 0.60 - 0.01 * i) for i in range(9)]
+    stale = MemoryHit("stale", "I switched to a Ford pickup model now.", 0.45, "2023-05-26T00:00:00+00:00",
+                      metadata={"status": "superseded", "superseded_by": "x"})
+    ranked = time_rank([old, *chat, stale], recency_overlap=0.2, recency_band=0.3, superseded_penalty=0.1,
+                       question=question)
+    assert ranked[-1].id == "stale" and ranked[-1].score < 0.45  # stays below, with its penalty
+    # the head already holds a later statement on the subject: an in-between change is not pulled over it
+    later = MemoryHit("later", "Finished the pickup. My current project is a Ford Bronco model.", 0.55,
+                      "2023-06-30T00:00:00+00:00")
+    between = MemoryHit("between", "I switched to a Ford pickup model now.", 0.45, "2023-05-26T00:00:00+00:00")
+    hits = [old, later, *chat[:8], between]
+    ranked = time_rank(hits, recency_overlap=0.2, recency_band=0.3, superseded_penalty=0.1, question=question)
+    assert ranked[-1].id == "between" and ranked[0].id == "later"
+    assert sorted(h.id for h in ranked) == sorted(h.id for h in hits)
+    scores = [h.score for h in ranked]
+    assert scores == sorted(scores, reverse=True) and max(scores) <= 1.0
+
+
+def test_numbers_next_to_words_the_question_does_not_ask_about_make_no_slot() -> None:
+    """A time of day or a count of something else is no slot: only the question's words are units."""
+    from mem0_langgraph.core.ranking import slot_values
+    from mem0_langgraph.core.rerank import question_terms
+
+    asked = question_terms("When is my yoga class, and what level am I at?")
+    assert slot_values("My yoga class is at 6 pm on Tuesdays.", asked) == {}
+    assert slot_values("Is level 120 hard? I'm at level 100 in yoga class.", asked) == {"level": frozenset({"100"})}

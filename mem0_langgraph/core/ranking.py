@@ -3,7 +3,8 @@
 Measured on LongMemEval knowledge-update (``eval updates``): lifting the newer of two memories on the
 same subject (shared content words) above the older one took "latest evidence recalled ahead of older"
 from 0.50 to 0.83 on the train side (0.36 to 0.64 held out); a flat recency bonus within a score band
-did nothing (0.50). Only the best ten are reordered, and a newer memory may score up to
+did nothing (0.50). Only the best ten are reordered (plus at most two statements of change pulled up
+from below, see `pull_updates`), and a newer memory may score up to
 ``recency_band`` (default 0.3) below (reordering the best 30 cost LoCoMo dev evidence recall@10 0.045).
 What makes two memories one subject is the sentence of each that the question is about (two shared
 content words), not the whole message: long messages share four words without stating the same thing,
@@ -42,8 +43,8 @@ _MANY_SHARED = 4
 """Content words that make two memories one subject whatever their overlap: long messages share a small part
 of their words even when they say the same thing ("living in my apartment in Harajuku for 3 months now")."""
 _PAIR_WINDOW = 10
-"""Only the best hits are reordered: the newer of two memories moves above the older one, but nothing from
-below them moves in. With 30, a newer memory from far below pushed recalled ones out: on LoCoMo dev (turns
+"""Only the best hits are reordered: the newer of two memories moves above the older one, and nothing from
+below them moves in but a statement of change (`pull_updates`, at most `_MAX_PULLS`). With 30, a newer memory from far below pushed recalled ones out: on LoCoMo dev (turns
 dated by session) evidence recall@10 fell from 0.638 to 0.574; with 10 it stays 0.638 (the default top_k)."""
 _FOCUS_SHARED = 2
 """Content words the question's sentences of two memories must share to be one subject (see `focus_words`).
@@ -99,7 +100,7 @@ def time_rank(hits: Sequence[MemoryHit], *, recency_overlap: float | None, recen
                 slots[k] = slot_values(head[k].text, asked) if asked else {}
         return _new_value(slots[i], slots[j])
 
-    def replaces(i: int, j: int) -> bool:  # is j a newer statement of what i says? (scores as ranked by search)
+    def replaces(i: int, j: int) -> bool:  # is j a newer statement of what i says? (a pulled j has i's score)
         ti, tj = times[i], times[j]
         if pairs.get(head[j].id) == head[i].id:
             return True  # pulled up to i as a statement of change
@@ -135,11 +136,12 @@ _MAX_PULLS = 2
 """Newer statements of change `pull_updates` brings up per query."""
 _PULL_DEPTH = 50
 """How far below the head `pull_updates` looks (the recaller fetches ``search_k``, default 100)."""
-_CHANGE = re.compile(r"\b(?:no longer|not anymore|(?:n't|not) \w+ any ?more|instead|moved to|switched to|"
-                     r"changed (?:my|to)|upgraded|replaced|now|just (?:started|finished|wrapped up|switched|moved|got|"
-                     r"bought|upgraded)|stopped|quit|gave up|turned out|correction|I was wrong)\b", re.IGNORECASE)
+_CHANGE = re.compile(r"(?:\w+n[’']t|\bnot)(?: \w+){1,3} any ?more\b|\b(?:no longer|not anymore|instead|moved to|switched to|"
+                     r"changed (?:my|to)|upgraded|replaced|now|just (?:started|finished|wrapped up|switched|moved|"
+                     r"bought|upgraded)|quit|gave up|correction|I was wrong)\b", re.IGNORECASE)
 """Words that state a change. Narrower than supersession's cues: "new", "again", "actually" and "recently"
-are in most chat turns (with them, most pulls on LongMemEval's train side were unrelated turns)."""
+are in most chat turns (with them, most pulls on LongMemEval's train side were unrelated turns), and
+"stopped", "turned out" and "just got" mostly say something else ("stopped by", "just got back")."""
 
 
 def pull_updates(ranked: Sequence[MemoryHit], asked: frozenset[str]) -> tuple[list[MemoryHit], dict[str, str]]:
@@ -148,10 +150,11 @@ def pull_updates(ranked: Sequence[MemoryHit], asked: frozenset[str]) -> tuple[li
     Dense search ranks a long message by all it says: "I have just wrapped up a model and switched to a
     Ford F-150 pickup truck. I'm thinking of adding some decals ..." can rank far below the older "my
     current project, a Ford Mustang" that the question matches. A memory below the best `_PAIR_WINDOW`
-    (up to `_PULL_DEPTH`), said by the user, with a sentence that states a change (`_CHANGE`, see
-    `change_words`) about the question's words and shares two content words with the question's sentence
-    of an older memory of the head (`focus_words`), moves up to that memory's score; `time_rank` then puts
-    it just above. At most `_MAX_PULLS`.
+    (up to `_PULL_DEPTH`), said by the user, not superseded, whose sentences that state a change
+    (`_CHANGE`) about the question's words (`change_words`) share two content words with the question's
+    sentence of an older memory of the head (`focus_words`), moves up to that memory's score; `time_rank`
+    then puts it just above. Not when a memory of the head on that subject is newer still (the head already
+    holds a later statement). At most `_MAX_PULLS`.
 
     Returns:
         The hits with the pulled ones moved into the head (best first), and pulled id -> the id of the
@@ -174,12 +177,13 @@ def pull_updates(ranked: Sequence[MemoryHit], asked: frozenset[str]) -> tuple[li
     for j in tail[:_PULL_DEPTH]:
         if len(pulled) >= _MAX_PULLS or not older:
             break
-        if role_of(j.metadata) != "user" or not _CHANGE.search(j.text):
+        if (j.id in pairs or role_of(j.metadata) != "user" or j.metadata.get(STATUS_KEY) == SUPERSEDED
+                or not _CHANGE.search(j.text)):
             continue
         said = when_of({**j.metadata, "created_at": j.created_at})
         words = change_words(j.text, asked) if said is not None else set()
-        updated = next((h for h, t, focus in older if t < said and len(focus & words) >= _FOCUS_SHARED),
-                       None) if words else None
+        same = [(h, t) for h, t, focus in older if len(focus & words) >= _FOCUS_SHARED]
+        updated = next((h for h, t in same if t < said), None) if same and all(t < said for _, t in same) else None
         if updated is not None:
             pulled.append(dataclasses.replace(j, score=updated.score))
             pairs[j.id] = updated.id
@@ -213,8 +217,10 @@ _TOKEN = re.compile(r"\d+(?:[.,:-]\d+)*|[a-z][a-z']*")
 
 
 def slot_values(text: str, asked: frozenset[str]) -> dict[str, frozenset[str]]:
-    """Unit -> the values it is said with, in the sentences of ``text`` that share a word with the question
-    (``asked``, see `question_terms`): the word next to a number ("level 100", "six months", "a 5-2 record").
+    """Unit -> the values it is said with, in the statements of ``text`` (not its questions): a word of the
+    question (``asked``, see `question_terms`) next to a number ("level 100", "5 times"). Only the question's
+    words: any word next to a number would make "read 12 books" and "read 20 pages", or "6 pm" and "8 pm"
+    of two different classes, one subject.
 
     Example:
         >>> from mem0_langgraph.core.rerank import question_terms
@@ -224,14 +230,14 @@ def slot_values(text: str, asked: frozenset[str]) -> dict[str, frozenset[str]]:
     out: dict[str, set[str]] = {}
     for start, end in sentence_spans(text):
         sentence = text[start:end].lower()
-        if not asked.intersection(keyword_terms(sentence)):
+        if sentence.rstrip(" )\"'").endswith("?") or not asked.intersection(keyword_terms(sentence)):
             continue
         tokens = _TOKEN.findall(sentence)
         for k, token in enumerate(tokens):
             if not _NUMBER.fullmatch(token):
                 continue
             for unit in tokens[max(0, k - 1):k] + tokens[k + 1:k + 2]:
-                if not _NUMBER.fullmatch(unit) and (stem := keyword_terms(unit)) and unit not in _STOP:
+                if not _NUMBER.fullmatch(unit) and (stem := keyword_terms(unit)) and stem[0] in asked:
                     out.setdefault(stem[0], set()).add(token)
     return {unit: frozenset(values) for unit, values in out.items()}
 
@@ -241,8 +247,7 @@ def _new_value(old: dict[str, frozenset[str]], new: dict[str, frozenset[str]]) -
     return any(unit in new and not values & new[unit] for unit, values in old.items())
 
 
-@lru_cache(maxsize=4096)
-def focus_words(text: str, asked: frozenset[str]) -> frozenset[str]:
+def focus_words(text: str, asked: frozenset[str] | set[str]) -> frozenset[str]:
     """The content words of the sentence of ``text`` that shares the most of the question's words ``asked``
     (stems, see `keyword_terms`; the first such sentence on a tie); none when no sentence shares any
     (then the memory is on no subject of the question's).
@@ -255,6 +260,11 @@ def focus_words(text: str, asked: frozenset[str]) -> frozenset[str]:
         >>> focus_words("I took my dog hiking.", question_terms("What vegetables am I growing?"))
         frozenset()
     """
+    return _focus_words(text, frozenset(asked))
+
+
+@lru_cache(maxsize=4096)  # a turn reads each candidate's subject twice (pull_updates, then time_rank)
+def _focus_words(text: str, asked: frozenset[str]) -> frozenset[str]:
     best, words = 0, frozenset()
     for start, end in sentence_spans(text):
         sentence = text[start:end]
