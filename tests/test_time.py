@@ -172,7 +172,8 @@ def test_a_newer_statement_of_change_from_below_the_best_ten_comes_up_above_the_
                                       superseded_penalty=0.1, question=question)]
     assert ranked[:2] == ["new", "old"] and len(ranked) == 12
     # no statement of change ("I'm adding decals to my Ford model"): it stays where search put it
-    plain = MemoryHit("new", "I'm adding decals to my Ford F-150 pickup truck model.", 0.45, "2023-05-26T04:47:00+00:00")
+    plain = MemoryHit("new", "I'm adding decals to my Ford F-150 pickup truck model.", 0.45,
+                      "2023-05-26T04:47:00+00:00")
     ranked = [h.id for h in time_rank([old, *chat, plain], recency_overlap=0.2, recency_band=0.3,
                                       superseded_penalty=0.1, question=question)]
     assert ranked[-1] == "new"

@@ -45,8 +45,9 @@ _MANY_SHARED = 4
 of their words even when they say the same thing ("living in my apartment in Harajuku for 3 months now")."""
 _PAIR_WINDOW = 10
 """Only the best hits are reordered: the newer of two memories moves above the older one, and nothing from
-below them moves in but a statement of change (`pull_updates`, at most `_MAX_PULLS`). With 30, a newer memory from far below pushed recalled ones out: on LoCoMo dev (turns
-dated by session) evidence recall@10 fell from 0.638 to 0.574; with 10 it stays 0.638 (the default top_k)."""
+below them moves in but a statement of change (`pull_updates`, at most `_MAX_PULLS`). With 30, a newer
+memory from far below pushed recalled ones out: on LoCoMo dev (turns dated by session) evidence recall@10
+fell from 0.638 to 0.574; with 10 it stays 0.638 (the default top_k)."""
 _FOCUS_SHARED = 2
 """Content words the question's sentences of two memories must share to be one subject (see `focus_words`).
 LongMemEval knowledge-update, train side, at the product's top_k 5 and 400 tokens: 0.833 with the
@@ -137,9 +138,10 @@ _MAX_PULLS = 2
 """Newer statements of change `pull_updates` brings up per query."""
 _PULL_DEPTH = 50
 """How far below the head `pull_updates` looks (the recaller fetches ``search_k``, default 100)."""
-_CHANGE = re.compile(r"(?:\w+n[’']t|\bnot)(?: \w+){1,3} any ?more\b|\b(?:no longer|not anymore|instead|moved to|switched to|"
-                     r"changed (?:my|to)|upgraded|replaced|now|just (?:started|finished|wrapped up|switched|moved|"
-                     r"bought|upgraded)|quit|gave up|correction|I was wrong)\b", re.IGNORECASE)
+_CHANGE = re.compile(r"(?:\w+n[’']t|\bnot)(?: \w+){1,3} any ?more\b|"
+                     r"\b(?:no longer|not anymore|instead|moved to|switched to|changed (?:my|to)|upgraded|replaced|now|"
+                     r"just (?:started|finished|wrapped up|switched|moved|bought|upgraded)|quit|gave up|correction|"
+                     r"I was wrong)\b", re.IGNORECASE)
 """Words that state a change. Narrower than supersession's cues: "new", "again", "actually" and "recently"
 are in most chat turns (with them, most pulls on LongMemEval's train side were unrelated turns), and
 "stopped", "turned out" and "just got" mostly say something else ("stopped by", "just got back")."""
@@ -165,7 +167,8 @@ def pull_updates(ranked: Sequence[MemoryHit], asked: frozenset[str]) -> tuple[li
         >>> from mem0_langgraph.core.rerank import question_terms
         >>> old = MemoryHit("1", "My current project is a Ford Mustang model.", 0.6, "2023-05-20T00:00:00+00:00")
         >>> fillers = [MemoryHit(str(n), "Some other chat.", 0.5) for n in range(2, 12)]
-        >>> new = MemoryHit("12", "Any decal tips? I switched to a Ford pickup model.", 0.4, "2023-05-26T00:00:00+00:00")
+        >>> new = MemoryHit("12", "Any decal tips? I switched to a Ford pickup model.", 0.4,
+        ...                 "2023-05-26T00:00:00+00:00")
         >>> ranked, pairs = pull_updates([old, *fillers, new], question_terms("What model am I working on?"))
         >>> [h.id for h in ranked[:2]], pairs
         (['1', '12'], {'12': '1'})
@@ -184,7 +187,7 @@ def pull_updates(ranked: Sequence[MemoryHit], asked: frozenset[str]) -> tuple[li
         said = when_of({**j.metadata, "created_at": j.created_at})
         words = change_words(j.text, asked) if said is not None else set()
         same = [(h, t) for h, t, focus in older if len(focus & words) >= _FOCUS_SHARED]
-        updated = next((h for h, t in same if t < said), None) if same and all(t < said for _, t in same) else None
+        updated = same[0][0] if same and all(t < said for _, t in same) else None  # the best-ranked one
         if updated is not None:
             pulled.append(dataclasses.replace(j, score=updated.score))
             pairs[j.id] = updated.id
@@ -200,7 +203,8 @@ def change_words(text: str, asked: frozenset[str]) -> set[str]:
 
     Example:
         >>> from mem0_langgraph.core.rerank import question_terms
-        >>> sorted(change_words("Love it. I switched to a pickup model now. Is it hard?", question_terms("Which model?")))
+        >>> sorted(change_words("Love it. I switched to a pickup model now. Is it hard?",
+        ...                     question_terms("Which model?")))
         ['model', 'pickup', 'switch']
     """
     words: set[str] = set()
