@@ -158,6 +158,16 @@ def last_of_type(messages: Sequence[Any], type_: str, *, with_text: bool = True)
     return None
 
 
+def is_question(sentence: str) -> bool:
+    """Does ``sentence`` ask rather than state (ends in "?", closing quotes or brackets aside)?
+
+    Example:
+        >>> is_question('Is it "done?"'), is_question("It is done.")
+        (True, False)
+    """
+    return sentence.rstrip(" )\"'").endswith("?")
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of each sentence of ``text`` (split at `SENTENCE`), without the whitespace between.
 

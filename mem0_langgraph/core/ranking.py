@@ -27,15 +27,15 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 from mem0_langgraph.backends.base import MemoryHit
-from mem0_langgraph.core._text import sentence_spans
+from mem0_langgraph.core._text import is_question, sentence_spans
 from mem0_langgraph.core.rerank import keyword_terms, question_terms
 from mem0_langgraph.core.roles import role_of
 from mem0_langgraph.core.supersede import _SPEAKER, _VOCATIVE, STATUS_KEY, SUPERSEDED
-from mem0_langgraph.core.timeinfo import when_of
+from mem0_langgraph.core.timeinfo import hit_time
 
 _MIN_SHARED = 3
 """Content words two memories must share to be on the same subject with ``recency_overlap``: two short
@@ -92,7 +92,7 @@ def time_rank(hits: Sequence[MemoryHit], *, recency_overlap: float | None, recen
     if asked:
         out, pairs = pull_updates(out, asked)
     head = out[:_PAIR_WINDOW + len(pairs)]
-    times = [when_of({**h.metadata, "created_at": h.created_at}) for h in head]
+    times = [hit_time(h) for h in head]
     words = [focus_words(h.text, asked) if asked else _content(h.text) for h in head]
     slots: dict[int, dict[str, frozenset[str]]] = {}
 
@@ -174,7 +174,7 @@ def pull_updates(ranked: Sequence[MemoryHit], asked: frozenset[str]) -> tuple[li
         (['1', '12'], {'12': '1'})
     """
     head, tail = list(ranked[:_PAIR_WINDOW]), list(ranked[_PAIR_WINDOW:])
-    olds = [(h, when_of({**h.metadata, "created_at": h.created_at})) for h in head if role_of(h.metadata) == "user"]
+    olds = [(h, hit_time(h)) for h in head if role_of(h.metadata) == "user"]
     older = [(h, t, focus) for h, t in olds if t is not None and (focus := focus_words(h.text, asked))]
     pairs: dict[str, str] = {}
     pulled: list[MemoryHit] = []
@@ -184,7 +184,7 @@ def pull_updates(ranked: Sequence[MemoryHit], asked: frozenset[str]) -> tuple[li
         if (j.id in pairs or role_of(j.metadata) != "user" or j.metadata.get(STATUS_KEY) == SUPERSEDED
                 or not _CHANGE.search(j.text)):
             continue
-        said = when_of({**j.metadata, "created_at": j.created_at})
+        said = hit_time(j)
         words = change_words(j.text, asked) if said is not None else set()
         same = [(h, t) for h, t, focus in older if len(focus & words) >= _FOCUS_SHARED]
         updated = same[0][0] if same and all(t < said for _, t in same) else None  # the best-ranked one
@@ -208,12 +208,18 @@ def change_words(text: str, asked: frozenset[str]) -> set[str]:
         ['model', 'pickup', 'switch']
     """
     words: set[str] = set()
-    for start, end in sentence_spans(text):
-        sentence = text[start:end]
-        if (not sentence.rstrip(" )\"'").endswith("?") and _CHANGE.search(sentence)
-                and asked.intersection(keyword_terms(sentence))):
+    for sentence in _statements_about(text, asked):
+        if _CHANGE.search(sentence):
             words |= _content(sentence)
     return words
+
+
+def _statements_about(text: str, asked: frozenset[str]) -> Iterator[str]:
+    """The sentences of ``text`` that state something (no questions) with a word of the question."""
+    for start, end in sentence_spans(text):
+        sentence = text[start:end]
+        if not is_question(sentence) and asked.intersection(keyword_terms(sentence)):
+            yield sentence
 
 
 _NUMBER = re.compile(r"(?:\d+(?:[.,:-]\d+)*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
@@ -233,11 +239,8 @@ def slot_values(text: str, asked: frozenset[str]) -> dict[str, frozenset[str]]:
         {'level': frozenset({'150'})}
     """
     out: dict[str, set[str]] = {}
-    for start, end in sentence_spans(text):
-        sentence = text[start:end].lower()
-        if sentence.rstrip(" )\"'").endswith("?") or not asked.intersection(keyword_terms(sentence)):
-            continue
-        tokens = _TOKEN.findall(sentence)
+    for sentence in _statements_about(text, asked):
+        tokens = _TOKEN.findall(sentence.lower())
         for k, token in enumerate(tokens):
             if not _NUMBER.fullmatch(token):
                 continue

@@ -37,9 +37,9 @@ from mem0_langgraph.backends.base import (
     innermost,
 )
 from mem0_langgraph.core._steps import Steps, call, model_call, run_async, run_sync
-from mem0_langgraph.core._text import clip
+from mem0_langgraph.core._text import clip, is_question
 from mem0_langgraph.core.roles import role_of
-from mem0_langgraph.core.timeinfo import iso, now_utc, when_of
+from mem0_langgraph.core.timeinfo import hit_time, iso, now_utc
 
 logger = logging.getLogger("mem0_langgraph")
 
@@ -178,7 +178,7 @@ def _statement(text: str) -> tuple[str | None, str]:
     m = _SPEAKER.match(text)
     if m and m.group(1).lower() not in _NOT_SPEAKERS:
         speaker, text = m.group(1).lower(), text[m.end():]
-    kept = [p for p in _SENTENCE.split(text.strip()) if p and not p.rstrip(" )\"'").endswith("?")]
+    kept = [p for p in _SENTENCE.split(text.strip()) if p and not is_question(p)]
     return speaker, " ".join(kept).strip()
 
 
@@ -310,21 +310,21 @@ class SupersedingBackend(ForwardingBackend):
             new = yield call(self.base.run, self.base.arun, Get(new_id))
             if new is None or not _is_statement(new.metadata):
                 continue
-            said = when_of({**new.metadata, "created_at": new.created_at}) or now_utc()
+            said = hit_time(new) or now_utc()
             hits = yield call(self.base.run, self.base.arun, Search(new.text, filters, _CANDIDATES))
             current = [h for h in hits if h.id not in fresh and _is_statement(h.metadata)
                        and h.metadata.get(STATUS_KEY) != SUPERSEDED]
-            older = [h for h in current if (when_of({**h.metadata, "created_at": h.created_at}) or said) <= said]
+            older = [h for h in current if (hit_time(h) or said) <= said]
             # Another worker may already have stored a newer statement on this subject (it searched before
             # this one landed, so it could not mark it): then this one is the superseded one.
-            newer = sorted((h for h in current if (when_of({**h.metadata, "created_at": h.created_at}) or said) > said),
-                           key=lambda h: when_of({**h.metadata, "created_at": h.created_at}), reverse=True)
+            newer = sorted((h for h in current if (hit_time(h) or said) > said),
+                           key=hit_time, reverse=True)
             for later in newer:
                 # The judge reads an older memory's score as its similarity to the newer: symmetric here.
                 if (yield call(self.judge.judge, self.judge.ajudge, later, [replace(new, score=later.score)])):
                     yield call(self.base.run, self.base.arun, Update(new_id, None, {
                         STATUS_KEY: SUPERSEDED, "superseded_by": later.id,
-                        "superseded_at": iso(when_of({**later.metadata, "created_at": later.created_at}) or said),
+                        "superseded_at": iso(hit_time(later) or said),
                         "superseded_reason": "a newer statement on the same subject was already stored"}))
                     self.marked += 1
                     break

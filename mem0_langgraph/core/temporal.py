@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from mem0_langgraph.backends.base import MemoryHit
-from mem0_langgraph.core.timeinfo import when_of
+from mem0_langgraph.core.timeinfo import hit_time
 
 _CUE_LIFT = 0.2  # share of (1 - s) a time-cued memory gains on a "when" question (LoCoMo dev: 0.1-0.3 tried)
 _WINDOW_LIFT = 0.2  # share a memory said inside the question's window gains (0.1-0.3 tried)
@@ -122,7 +122,7 @@ def time_lift(hits: Sequence[MemoryHit], query: TimeQuery, *, cue_lift: float = 
     for h in hits:
         s = h.score
         if query.window is not None:
-            when = when_of({**h.metadata, "created_at": h.created_at})
+            when = hit_time(h)
             start, end = query.window
             if when is not None and start <= when < end:
                 s += window_lift * max(0.0, 1.0 - s)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from mem0_langgraph.core._text import sentence_spans
+from mem0_langgraph.core._text import is_question, sentence_spans
 
 SAID_AT_KEY = "said_at"
 """Metadata key of the time the user (or assistant) said the stored text: ISO 8601, UTC."""
@@ -110,6 +110,11 @@ def when_of(memory: Mapping[str, Any]) -> datetime | None:
     return None
 
 
+def hit_time(hit: Any) -> datetime | None:
+    """`when_of` a `MemoryHit`: its metadata's ``said_at``, else its ``created_at``."""
+    return when_of({**hit.metadata, "created_at": hit.created_at})
+
+
 def format_when(value: Any) -> str:
     """A time as a model reads it without effort: ``2026-11-02 Mon 09:30 UTC``; ``undated`` when unknown.
 
@@ -139,7 +144,7 @@ def expiry_of(text: str, said_at: datetime) -> str | None:
         >>> expiry_of("I'm in Lisbon this week. Any tips? By the way, I adopted a cat.", monday) is None
         True
     """
-    statements = [text[a:b] for a, b in sentence_spans(text) if not text[a:b].rstrip(" )\"'").endswith("?")]
+    statements = [text[a:b] for a, b in sentence_spans(text) if not is_question(text[a:b])]
     found = [m for s in statements if (m := _TEMPORARY.search(s))]
     if not found or len(found) < len(statements):
         return None  # nothing temporary, or something lasting besides it
